@@ -1,0 +1,53 @@
+# Clientele: `make run` and `make test` work on a new Debian machine; both install what is missing and
+# start the private PostgreSQL cluster of this checkout (scripts/db.sh) first.
+SHELL := /bin/bash
+APT_PACKAGES := postgresql-15 postgresql-contrib libpq-dev libcurl4-openssl-dev pkg-config curl jq
+VENV := .venv
+PY := $(VENV)/bin/python
+DATABASE_URL := $(shell scripts/db.sh url)
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: deps db build build-release migrate run test test-swift test-api bench-pool clean-db
+
+deps: .deps-stamp $(VENV)/.stamp
+.deps-stamp: Makefile
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "apt-get install:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@touch $@
+
+$(VENV)/.stamp: Tests/api/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r Tests/api/requirements.txt
+	@touch $@
+
+db: deps
+	@scripts/db.sh start
+
+build: deps
+	swift build
+
+build-release: deps
+	swift build -c release
+
+migrate: db build
+	DATABASE_URL=$(DATABASE_URL) .build/debug/clientele migrate
+
+# Migrate, then run the API in the foreground (Ctrl-C stops everything).
+run: db build-release
+	@scripts/run.sh
+
+test: db build
+	swift build --build-tests
+	$(MAKE) --no-print-directory test-swift test-api
+
+test-swift:
+	CLIENTELE_TEST_DATABASE_URL=$(DATABASE_URL) swift test --skip-build
+
+test-api:
+	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
+	  $(PY) -m pytest -q Tests/api
+
+clean-db:
+	scripts/db.sh stop
+	rm -rf "$$(scripts/db.sh datadir)"

@@ -1,0 +1,164 @@
+import Foundation
+import Synchronization
+
+/// Connections lent to one caller at a time, for transactions and anything else that needs session state.
+/// At most `capacity` are open; a caller waits up to the acquire timeout for one, then gets `poolExhausted`.
+final class LeasePool: Sendable {
+    private struct State {
+        var idle: [Connection] = []
+        var open = 0
+        var waiters: [(id: Int, continuation: CheckedContinuation<Connection?, any Error>)] = []
+        var nextWaiterID = 0
+        var isShutdown = false
+    }
+
+    private let state = Mutex(State())
+    private let options: ConnectionOptions
+    private let capacity: Int
+    private let acquireTimeout: Duration
+    private let executor: BlockingExecutor
+    private let statistics: PoolStatistics
+
+    init(
+        options: ConnectionOptions, capacity: Int, acquireTimeout: Double, executor: BlockingExecutor,
+        statistics: PoolStatistics
+    ) {
+        self.options = options
+        self.capacity = max(1, capacity)
+        self.acquireTimeout = .milliseconds(Int(acquireTimeout * 1000))
+        self.executor = executor
+        self.statistics = statistics
+    }
+
+    private enum Decision {
+        case reuse(Connection)
+        case open
+        case wait
+        case shutdown
+    }
+
+    /// A live connection, either idle, newly opened, or handed over by a caller that released one.
+    func acquire() async throws -> Connection {
+        while true {
+            let decision: Decision = state.withLock { state in
+                if state.isShutdown { return .shutdown }
+                if let connection = state.idle.popLast() { return .reuse(connection) }
+                if state.open < capacity {
+                    state.open += 1
+                    return .open
+                }
+                return .wait
+            }
+            switch decision {
+            case .shutdown:
+                throw PostgresError.connection("the pool is shut down")
+            case .reuse(let connection):
+                // Checked before reuse: a connection that died while idle is replaced, not handed out.
+                if connection.isAlive {
+                    publish()
+                    return connection
+                }
+                discard(connection)
+            case .open:
+                return try await openConnection()
+            case .wait:
+                if let connection = try await waitForRelease() { return connection }
+                // nil: a slot was freed for us to open a connection in.
+                return try await openConnection()
+            }
+        }
+    }
+
+    /// Gives the connection back. A broken one (or one left inside a transaction) is closed, and its slot
+    /// goes to the next waiter.
+    func release(_ connection: Connection, reusable: Bool) {
+        if !reusable || !connection.isAlive {
+            discard(connection)
+            return
+        }
+        let waiter: CheckedContinuation<Connection?, any Error>? = state.withLock { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            state.idle.append(connection)
+            return nil
+        }
+        waiter?.resume(returning: connection)
+        publish()
+    }
+
+    func shutdown() {
+        let (idle, waiters) = state.withLock { state in
+            state.isShutdown = true
+            defer {
+                state.open -= state.idle.count
+                state.idle = []
+                state.waiters = []
+            }
+            return (state.idle, state.waiters)
+        }
+        for connection in idle { connection.close() }
+        for waiter in waiters { waiter.continuation.resume(throwing: PostgresError.connection("the pool is shut down")) }
+    }
+
+    private func openConnection() async throws -> Connection {
+        do {
+            let options = self.options
+            let connection = try await executor.run { try Connection(options) }
+            publish()
+            return connection
+        } catch {
+            freeSlot()
+            throw error
+        }
+    }
+
+    private func discard(_ connection: Connection) {
+        connection.close()
+        freeSlot()
+    }
+
+    /// One connection fewer is open: a waiter, if any, may open one in its place.
+    private func freeSlot() {
+        let waiter: CheckedContinuation<Connection?, any Error>? = state.withLock { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst().continuation }
+            state.open -= 1
+            return nil
+        }
+        waiter?.resume(returning: nil)
+        publish()
+    }
+
+    private func waitForRelease() async throws -> Connection? {
+        statistics.waiting(1)
+        defer { statistics.waiting(-1) }
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        let timeout = acquireTimeout
+        return try await withCheckedThrowingContinuation { continuation in
+            state.withLock { state in state.waiters.append((id, continuation)) }
+            // Started once the waiter is registered, so it cannot fire before there is anything to expire.
+            // Not cancelled on success: it then finds no waiter and does nothing.
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.expireWaiter(id)
+            }
+        }
+    }
+
+    private func expireWaiter(_ id: Int) {
+        let waiter: CheckedContinuation<Connection?, any Error>? = state.withLock { state in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index).continuation
+        }
+        if let waiter {
+            statistics.recordTimeout()
+            waiter.resume(throwing: PostgresError.poolExhausted)
+        }
+    }
+
+    private func publish() {
+        let (open, idle) = state.withLock { ($0.open, $0.idle.count) }
+        statistics.leased(inUse: open - idle, idle: idle)
+    }
+}
