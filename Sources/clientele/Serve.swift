@@ -1,6 +1,80 @@
+import AdminAPI
 import ArgumentParser
+import Foundation
+import Logging
+import Postgres
+import Prefork
 
 struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP API: a master that forks workers.")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API: a master that owns the port and supervises forked workers.")
+
+    @Option(help: "Address to listen on (env HOST, default 0.0.0.0).") var host: String?
+    @Option(help: "Port to listen on (env PORT, default 9000).") var port: Int?
+    @Option(help: "HTTP worker processes (env HTTP_WORKERS, default: number of cores).") var workers: Int?
+
+    /// Synchronous on purpose: the master must fork before any thread exists.
+    func run() throws {
+        let environment = Environment()
+        let settings = ServeSettings(environment: environment, host: host, port: port, workers: workers)
+        LineLogHandler.bootstrap(environment)
+        let master = Master(
+            configuration: settings.prefork, logger: Logger(label: "clientele.serve"),
+            workerMain: { context in Self.runWorker(context, settings: settings) })
+        throw ExitCode(master.run())
+    }
+
+    /// Runs in each forked worker: everything with threads is created here, after fork.
+    static func runWorker(_ context: WorkerContext, settings: ServeSettings) -> Int32 {
+        var logger = Logger(label: "clientele.http")
+        logger[metadataKey: "pid"] = "\(getpid())"
+        let database = Database(
+            options: ConnectionOptions(
+                url: settings.databaseURL, applicationName: "clientele-serve/\(getpid())",
+                usePreparedStatements: settings.preparedStatements),
+            configuration: settings.pool)
+        let server = WorkerServer(context: context, settings: settings.http, logger: logger)
+        let dependencies = AdminAPIDependencies(
+            database: database, logger: logger, maxBodySize: settings.maxBodySize, debugRoutes: settings.debugRoutes)
+        return server.run(
+            makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
+            onStop: { database.shutdown() })
+    }
+}
+
+/// Everything `serve` reads from the environment, checked at start.
+struct ServeSettings: Sendable {
+    let prefork: PreforkConfiguration
+    let http: HTTPSettings
+    let pool: PoolConfiguration
+    let databaseURL: String
+    let preparedStatements: Bool
+    let maxBodySize: Int
+    let debugRoutes: Bool
+
+    init(environment: Environment, host: String?, port: Int?, workers: Int?) {
+        databaseURL = environment.required("DATABASE_URL")
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let workerCount = workers ?? environment.int("HTTP_WORKERS", default: cores, range: 1...64)
+        guard (1...64).contains(workerCount) else { fail("--workers must be in 1...64") }
+        prefork = PreforkConfiguration(
+            host: host ?? environment.string("HOST") ?? "0.0.0.0",
+            port: port ?? environment.int("PORT", default: 9000, range: 0...65535),
+            workers: workerCount,
+            gracefulTimeout: environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...3600),
+            workerTimeout: environment.int("WORKER_TIMEOUT", default: 30, range: 1...3600),
+            maxRequests: environment.int("MAX_REQUESTS", default: 0),
+            maxRequestsJitter: environment.int("MAX_REQUESTS_JITTER", default: 0))
+        var http = HTTPSettings()
+        http.idleTimeout = environment.int("KEEPALIVE_TIMEOUT", default: 30, range: 1...3600)
+        self.http = http
+        var pool = PoolConfiguration()
+        pool.pipelines = environment.int("DB_PIPELINES", default: 2, range: 1...64)
+        pool.leasedConnections = environment.int("DB_POOL_SIZE", default: 8, range: 1...500)
+        pool.acquireTimeout = Double(environment.int("DB_ACQUIRE_TIMEOUT", default: 2, range: 1...600))
+        self.pool = pool
+        preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
+        maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
+        debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
+    }
 }

@@ -1,5 +1,19 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
+#include <stdint.h>
+
 /* Ask the kernel to send `signal` to this process when its parent dies (prctl is variadic). */
 int cshims_set_parent_death_signal(int signal);
+
+/* Atomic access to words in memory shared between processes (an anonymous MAP_SHARED mapping), where
+   Swift's Atomic type cannot be placed. */
+static inline void cshims_store_u64(uint64_t *address, uint64_t value) {
+    __atomic_store_n(address, value, __ATOMIC_RELEASE);
+}
+static inline uint64_t cshims_load_u64(const uint64_t *address) {
+    return __atomic_load_n(address, __ATOMIC_ACQUIRE);
+}
+static inline uint64_t cshims_add_u64(uint64_t *address, uint64_t value) {
+    return __atomic_add_fetch(address, value, __ATOMIC_RELAXED);
+}
 #endif

@@ -1,0 +1,48 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import Postgres
+
+/// What the routes need, built once per worker process after fork.
+public struct AdminAPIDependencies: Sendable {
+    public var database: Database
+    public var logger: Logger
+    /// Larger request bodies are answered 413.
+    public var maxBodySize: Int
+    /// Adds `GET /debug/sleep?ms=N` (a slow request, for tests of graceful stops). Off in production.
+    public var debugRoutes: Bool
+
+    public init(database: Database, logger: Logger, maxBodySize: Int, debugRoutes: Bool = false) {
+        self.database = database
+        self.logger = logger
+        self.maxBodySize = maxBodySize
+        self.debugRoutes = debugRoutes
+    }
+}
+
+/// Builds the admin API: the router with every route, behind the request lifecycle middleware.
+public enum AdminApplication {
+    public static func makeRouter(_ dependencies: AdminAPIDependencies) -> Router<AdminContext> {
+        let router = Router(context: AdminContext.self)
+        let routes = RouteTable()
+        router.middlewares.add(
+            RequestLifecycleMiddleware(
+                logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize))
+        ServiceRoutes(database: dependencies.database).register(on: router, table: routes)
+        if dependencies.debugRoutes { DebugRoutes().register(on: router, table: routes) }
+        return router
+    }
+
+    /// The responder a worker's HTTP server runs for each request.
+    public static func makeResponder(_ dependencies: AdminAPIDependencies) -> HTTPChannelHandler.Responder {
+        let responder = makeRouter(dependencies).buildResponder()
+        let logger = dependencies.logger
+        return { request, writer, channel in
+            let context = AdminContext(source: .init(channel: channel, logger: logger))
+            let response = try await responder.respond(to: request, context: context)
+            try await writer.write(response: response.head, body: response.body)
+        }
+    }
+}

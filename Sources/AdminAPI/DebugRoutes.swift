@@ -1,0 +1,14 @@
+import Hummingbird
+
+/// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N
+/// milliseconds (at most a minute), so tests can hold a request in flight across a signal.
+struct DebugRoutes {
+    func register(on router: Router<AdminContext>, table: RouteTable) {
+        table.record(.get, "/debug/sleep")
+        router.get("/debug/sleep") { request, _ -> Response in
+            let milliseconds = min(60_000, max(0, request.uri.queryParameters["ms"].flatMap { Int(String($0)) } ?? 0))
+            try await Task.sleep(for: .milliseconds(milliseconds))
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(milliseconds)")))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Postgres
+
+/// Wraps every request: gives it a request id, turns every error into the API's error shape (never
+/// leaking detail: a 500's cause goes to the log with the request id), adds the headers every response
+/// carries, and writes one access-log line.
+struct RequestLifecycleMiddleware: RouterMiddleware {
+    typealias Context = AdminContext
+    let logger: Logger
+    let routes: RouteTable
+    let date: HTTPDate
+    let maxBodySize: Int
+
+    func handle(
+        _ request: Request, context: AdminContext, next: (Request, AdminContext) async throws -> Response
+    ) async throws -> Response {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var context = context
+        context.requestID = Self.requestID(from: request.headers[.xRequestID])
+        var response: Response
+        do {
+            // Refused before any of the body is read; routes also stop reading at the limit.
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
+                throw APIError.payloadTooLarge(limit: maxBodySize)
+            }
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = error.response
+        } catch let error as PostgresError where error.isUnavailable {
+            logger.warning(
+                "database unavailable: \(error)", metadata: ["request_id": "\(context.requestID)"])
+            response = APIError.serviceUnavailable.response
+        } catch let error as HTTPError {
+            response = map(error, path: request.uri.path).response
+        } catch {
+            logger.error("unhandled error: \(String(reflecting: error))", metadata: ["request_id": "\(context.requestID)"])
+            response = APIError.unknown.response
+        }
+        response.headers[.xRequestID] = context.requestID
+        response.headers[.date] = date.now
+        response.headers[.server] = "Clientele"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        if request.uri.path.hasPrefix("/admin") { response.headers[.cacheControl] = "no-store" }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
+                "duration_ms": "\((elapsed * 100).rounded() / 100)", "request_id": "\(context.requestID)",
+            ])
+        return response
+    }
+
+    private func map(_ error: HTTPError, path: String) -> APIError {
+        switch error.status {
+        case .notFound:
+            return routes.knowsPath(path) ? .notAllowed : .routeNotFound
+        case .methodNotAllowed:
+            return .notAllowed
+        case .contentTooLarge:
+            return .payloadTooLarge(limit: maxBodySize)
+        case .badRequest:
+            return .invalidData(error.body ?? "Bad request")
+        default:
+            if error.status.code < 500 {
+                return APIError(status: error.status, type: "invalid_data", message: error.body ?? error.status.reasonPhrase)
+            }
+            logger.error("HTTP error \(error.status.code): \(error.body ?? "")")
+            return .unknown
+        }
+    }
+
+    /// A client's id is kept when it is short printable ASCII; otherwise a new one is made.
+    static func requestID(from header: String?) -> String {
+        if let header, !header.isEmpty, header.utf8.count <= 128,
+            header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            return header
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-Id")!
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+}

@@ -1,0 +1,247 @@
+import Dispatch
+import Glibc
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOPosix
+import Synchronization
+
+/// HTTP settings of a worker.
+public struct HTTPSettings: Sendable {
+    /// A request head larger than this is answered 431.
+    public var maxHeadBytes = 32 * 1024
+    /// Seconds a connection may sit without a request (keep-alive idle, or a client that never finishes
+    /// its request head, such as slowloris) before it is closed.
+    public var idleTimeout = 30
+    /// Event loop threads of the worker.
+    public var eventLoopThreads = 1
+
+    public init() {}
+}
+
+/// Runs the HTTP side of one worker process on the listening socket inherited from the master: its own
+/// event loops (created here, after fork), Hummingbird's HTTP/1.1 channel with the given responder, a
+/// heartbeat for the master's watchdog, and the worker's signals: TERM drains (stop accepting, finish
+/// in-flight requests up to the graceful timeout, exit 0); INT and QUIT exit at once.
+public final class WorkerServer: Sendable {
+    public typealias Responder = HTTPChannelHandler.Responder
+
+    private let context: WorkerContext
+    private let settings: HTTPSettings
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+
+    public init(context: WorkerContext, settings: HTTPSettings, logger: Logger) {
+        self.context = context
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Blocks the calling (only) thread until the server stopped; returns the process's exit status.
+    /// `makeResponder` runs once, after the event loops exist; `onStop` runs after the last connection closed.
+    public func run(
+        makeResponder: @escaping @Sendable (any EventLoopGroup) async throws -> Responder,
+        onStop: @escaping @Sendable () async -> Void
+    ) -> Int32 {
+        let status = Mutex<Int32>(0)
+        let finished = DispatchSemaphore(value: 0)
+        Task {
+            let result = await serve(makeResponder: makeResponder)
+            await onStop()
+            status.withLock { $0 = result }
+            finished.signal()
+        }
+        finished.wait()
+        return status.withLock { $0 }
+    }
+
+    private func serve(makeResponder: @Sendable (any EventLoopGroup) async throws -> Responder) async -> Int32 {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.eventLoopThreads))
+        let logger = self.logger
+        let responder: Responder
+        do {
+            responder = try await makeResponder(group)
+        } catch {
+            logger.critical("worker could not start: \(error)")
+            return 1
+        }
+        let scoreboard = context.scoreboard
+        let maxRequests = UInt64(context.maxRequests)
+        let counted: Responder = { [self] request, writer, channel in
+            try await responder(request, writer, channel)
+            // Recycling (MAX_REQUESTS): after enough requests this worker drains and the master replaces it.
+            if scoreboard.countRequest() == maxRequests { requestStop(reason: "served \(maxRequests) requests") }
+        }
+        let channel = HTTP1Channel(
+            responder: counted,
+            configuration: .init(
+                additionalChannelHandlers: [HeadTooLargeHandler(), FirstRequestGraceHandler()],
+                idleTimeout: .seconds(Int64(settings.idleTimeout)),
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: settings.maxHeadBytes, maxHeaderListSize: settings.maxHeadBytes,
+                    maxHeaderFieldCount: 1000)))
+        let quiescing = ServerQuiescingHelper(group: group)
+        let server: NIOAsyncChannel<HTTP1Channel.Value, Never>
+        do {
+            // The socket was made by the master in blocking mode; NIO needs it non-blocking.
+            _ = fcntl(context.listeningSocket, F_SETFL, fcntl(context.listeningSocket, F_GETFL) | O_NONBLOCK)
+            server = try await ServerBootstrap(group: group)
+                .serverChannelInitializer { serverChannel in
+                    serverChannel.eventLoop.makeCompletedFuture {
+                        try serverChannel.pipeline.syncOperations.addHandler(
+                            quiescing.makeServerChannelHandler(channel: serverChannel))
+                    }
+                }
+                .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+                .bind(context.listeningSocket) { child in channel.setup(channel: child, logger: logger) }
+        } catch {
+            logger.critical("worker could not adopt the listening socket: \(error)")
+            return 1
+        }
+
+        // The heartbeat runs on the event loop itself: if the loop hangs, the master notices.
+        let heartbeat = group.next().scheduleRepeatedTask(initialDelay: .zero, delay: .seconds(1)) { _ in
+            scoreboard.beat()
+        }
+        let signals = installSignalHandlers()
+        let drained = group.next().makePromise(of: Void.self)
+        let gracefulTimeout = context.gracefulTimeout
+        let masterPID = context.masterPID
+        // Stop requests (a signal, recycling, a dead master) are noticed here, off the signal handler.
+        let watcher = Task.detached { [self] in
+            while !stopRequested.load(ordering: .acquiring) {
+                try? await Task.sleep(for: .milliseconds(100))
+                if getppid() != masterPID { requestStop(reason: "the master is gone") }
+            }
+            // Stop accepting first, and give connections accepted a moment ago time to reach the accept
+            // loop: closing the server channel while a child is still being set up drops that child
+            // (its client sees a reset, and a debug build traps).
+            try? await server.channel.setOption(ChannelOptions.autoRead, value: false).get()
+            try? await Task.sleep(for: .milliseconds(50))
+            quiescing.initiateShutdown(promise: drained)
+            // In-flight requests get the graceful timeout, then the worker exits regardless.
+            // Cancelled once the last connection closed: then the normal exit path runs.
+            do { try await Task.sleep(for: .seconds(gracefulTimeout)) } catch { return }
+            logger.warning("requests still running after the graceful timeout; exiting")
+            exit(0)
+        }
+        scoreboard.markReady()
+        logger.debug("worker serving")
+
+        await withDiscardingTaskGroup { tasks in
+            do {
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        tasks.addTask { await channel.handle(value: connection, logger: logger) }
+                    }
+                }
+            } catch {
+                logger.error("accept loop ended: \(error)")
+            }
+        }
+        // Every connection has closed (the task group waited for them). The event loops are not shut
+        // down: the process exits now, and a shutdown would only race the last channel callbacks.
+        try? await drained.futureResult.get()
+        watcher.cancel()
+        heartbeat.cancel()
+        withExtendedLifetime(signals) {}
+        return 0
+    }
+
+    /// Asks the server to drain and stop; safe from any thread.
+    public func requestStop(reason: String) {
+        if !stopRequested.exchange(true, ordering: .acquiringAndReleasing) {
+            logger.info("worker stopping: \(reason)")
+        }
+    }
+
+    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+        var sources: [any DispatchSourceSignal] = []
+        let queue = DispatchQueue(label: "worker-signals")
+        for signalNumber in [SIGTERM, SIGINT, SIGQUIT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [self] in
+                if signalNumber == SIGTERM {
+                    requestStop(reason: "TERM")
+                } else {
+                    // Fast stop: in-flight requests are cut.
+                    exit(0)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+}
+
+/// Answers a request head over the size limit with 431 and closes the connection (the HTTP decoder alone
+/// would make it a 400).
+final class HeadTooLargeHandler: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError, parserError == .headerOverflow else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let head = HTTPResponse(
+            status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+            headerFields: [.connection: "close", .contentLength: "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.close(promise: nil)
+    }
+}
+
+/// When the worker drains, a connection that was accepted but has not sent its request yet would be
+/// closed at once (it looks idle) and its client would see a reset. This handler holds the drain notice
+/// back from such a connection until its first request head arrives (which is then answered, with
+/// `Connection: close`) or a short grace period passes.
+final class FirstRequestGraceHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private var sawRequest = false
+    private var heldQuiesce = false
+    private let grace: TimeAmount
+
+    init(grace: TimeAmount = .seconds(2)) { self.grace = grace }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let isHead: Bool
+        if case .head = unwrapInboundIn(data) { isHead = true } else { isHead = false }
+        context.fireChannelRead(data)
+        if isHead {
+            sawRequest = true
+            releaseQuiesce(context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent, !sawRequest else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        heldQuiesce = true
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: grace) {
+            let (handler, context) = loopBound.value
+            handler.releaseQuiesce(context: context)
+        }
+    }
+
+    private func releaseQuiesce(context: ChannelHandlerContext) {
+        guard heldQuiesce else { return }
+        heldQuiesce = false
+        context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+}
