@@ -39,7 +39,9 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Customers", dependencies: ["Postgres", "Passwords"]),
+        .target(name: "Identifiers"),
+        .target(name: "Jobs", dependencies: ["Postgres"]),
+        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
         .target(
             name: "Prefork",
             dependencies: [
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers",
+                "Postgres", "Customers", "Passwords",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "AdminAPI", "Prefork",
+                "Postgres", "Customers", "AdminAPI", "Prefork", "Passwords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

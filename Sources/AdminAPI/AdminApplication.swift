@@ -3,6 +3,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Customers
+import Passwords
 import Postgres
 
 /// What the routes need, built once per worker process after fork.
@@ -13,9 +15,13 @@ public struct AdminAPIDependencies: Sendable {
     public var maxBodySize: Int
     /// Adds `GET /debug/sleep?ms=N` (a slow request, for tests of graceful stops). Off in production.
     public var debugRoutes: Bool
+    public var passwordHashing: PasswordHashing
 
-    public init(database: Database, logger: Logger, maxBodySize: Int, debugRoutes: Bool = false) {
+    public init(
+        database: Database, logger: Logger, maxBodySize: Int, passwordHasher: PasswordHasher, debugRoutes: Bool = false
+    ) {
         self.database = database
+        self.passwordHashing = PasswordHashing(hasher: passwordHasher)
         self.logger = logger
         self.maxBodySize = maxBodySize
         self.debugRoutes = debugRoutes
@@ -31,6 +37,10 @@ public enum AdminApplication {
             RequestLifecycleMiddleware(
                 logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize))
         ServiceRoutes(database: dependencies.database).register(on: router, table: routes)
+        CustomerRoutes(
+            customers: CustomerRepository(database: dependencies.database), hasher: dependencies.passwordHashing,
+            maxBodySize: dependencies.maxBodySize
+        ).register(on: router, table: routes)
         if dependencies.debugRoutes { DebugRoutes().register(on: router, table: routes) }
         return router
     }

@@ -2,6 +2,7 @@ import AdminAPI
 import ArgumentParser
 import Foundation
 import Logging
+import Passwords
 import Postgres
 import Prefork
 
@@ -35,7 +36,8 @@ struct Serve: ParsableCommand {
             configuration: settings.pool)
         let server = WorkerServer(context: context, settings: settings.http, logger: logger)
         let dependencies = AdminAPIDependencies(
-            database: database, logger: logger, maxBodySize: settings.maxBodySize, debugRoutes: settings.debugRoutes)
+            database: database, logger: logger, maxBodySize: settings.maxBodySize,
+            passwordHasher: settings.passwordHasher, debugRoutes: settings.debugRoutes)
         return server.run(
             makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
             onStop: { database.shutdown() })
@@ -51,6 +53,7 @@ struct ServeSettings: Sendable {
     let preparedStatements: Bool
     let maxBodySize: Int
     let debugRoutes: Bool
+    let passwordHasher: PasswordHasher
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
         databaseURL = environment.required("DATABASE_URL")
@@ -76,5 +79,6 @@ struct ServeSettings: Sendable {
         preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
         maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
         debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
+        passwordHasher = PasswordHasherSetting.read(environment)
     }
 }

@@ -1,0 +1,149 @@
+import Customers
+import Postgres
+
+/// Relations a customer response can include.
+enum CustomerRelation: String, CaseIterable {
+    case billing_address, shipping_addresses, groups
+}
+
+/// The customer's own fields, in the order responses write them.
+enum CustomerField: String, CaseIterable {
+    case id, email, first_name, last_name, billing_address_id, phone, has_account, metadata, created_at,
+        updated_at, deleted_at
+}
+
+/// `expand` and `fields`, shared by every route that returns customers.
+struct CustomerShape {
+    var expand: Set<CustomerRelation>
+    /// nil: every field.
+    var fields: Set<CustomerField>?
+
+    /// Reads `expand` and `fields` from the query; adds messages for values outside the allowlists.
+    static func read(_ items: QueryItems, defaultExpand: Set<CustomerRelation>, into validator: inout Validator) -> CustomerShape {
+        var shape = CustomerShape(expand: defaultExpand, fields: nil)
+        if let expand = items.value("expand") {
+            let names = expand.split(separator: ",").map { $0.trimmingSpaces }
+            let relations = names.compactMap { CustomerRelation(rawValue: $0) }
+            if relations.count != names.count {
+                validator.add(
+                    "expand must be a comma-separated subset of \(CustomerRelation.allCases.map(\.rawValue).joined(separator: ", "))")
+            } else {
+                shape.expand = Set(relations)
+            }
+        }
+        if let fields = items.value("fields") {
+            let names = fields.split(separator: ",").map { $0.trimmingSpaces }
+            let known = names.compactMap { CustomerField(rawValue: $0) }
+            if known.count != names.count {
+                validator.add(
+                    "fields must be a comma-separated subset of \(CustomerField.allCases.map(\.rawValue).joined(separator: ", "))")
+            } else {
+                shape.fields = Set(known).union([.id])
+            }
+        }
+        return shape
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(self.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+}
+
+/// Reads the query of a customer list (GET /admin/customers and GET /admin/customer-groups/:id/customers).
+enum CustomerListParameters {
+    static let maximumLimit = 1000
+    static let maximumSearchLength = 1000
+
+    static func read(_ items: QueryItems) throws -> (query: CustomerListQuery, shape: CustomerShape) {
+        var validator = Validator()
+        var query = CustomerListQuery()
+        let timeKeys = Set(["created_at", "updated_at"].flatMap { field in
+            TimeBound.Comparison.allCases.map { "\(field)[\($0.rawValue)]" }
+        })
+        for (key, value) in items.items {
+            let known =
+                ["limit", "offset", "q", "has_account", "order", "expand", "fields", "groups", "groups[]"].contains(key)
+                || timeKeys.contains(key) || isIndexedGroupKey(key)
+            if !known {
+                validator.add("property \(key) should not exist")
+            } else if value.utf8.contains(0) {
+                validator.add("\(key) must not contain NUL characters")
+            }
+        }
+        if let limit = items.value("limit") {
+            query.limit = readCount("limit", limit, maximum: maximumLimit, into: &validator) ?? query.limit
+        }
+        if let offset = items.value("offset") {
+            query.offset = readCount("offset", offset, maximum: nil, into: &validator) ?? query.offset
+        }
+        if let search = items.value("q"), !search.isEmpty {
+            if search.count > maximumSearchLength {
+                validator.add("q must be shorter than or equal to \(maximumSearchLength) characters")
+            } else {
+                query.search = search
+            }
+        }
+        if let hasAccount = items.value("has_account") {
+            switch hasAccount {
+            case "true": query.hasAccount = true
+            case "false": query.hasAccount = false
+            default: validator.add("has_account must be a boolean value")
+            }
+        }
+        query.groupIDs = items.items.filter { $0.key == "groups" || $0.key == "groups[]" || isIndexedGroupKey($0.key) }
+            .flatMap { $0.value.split(separator: ",").map { $0.trimmingSpaces } }
+            .filter { !$0.isEmpty }
+        for field in ["created_at", "updated_at"] {
+            var bounds: [TimeBound] = []
+            for comparison in TimeBound.Comparison.allCases {
+                let key = "\(field)[\(comparison.rawValue)]"
+                guard let text = items.value(key) else { continue }
+                if let timestamp = Timestamp(parsing: text) {
+                    bounds.append(TimeBound(comparison, timestamp))
+                } else {
+                    validator.add("\(key) must be a valid ISO 8601 date string")
+                }
+            }
+            if field == "created_at" { query.createdAt = bounds } else { query.updatedAt = bounds }
+        }
+        if let order = items.value("order") {
+            let descending = order.hasPrefix("-")
+            if let field = CustomerOrderField(rawValue: descending ? String(order.dropFirst()) : order) {
+                query.orderField = field
+                query.descending = descending
+            } else {
+                validator.add(
+                    "order must be one of \(CustomerOrderField.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
+            }
+        }
+        let shape = CustomerShape.read(items, defaultExpand: [], into: &validator)
+        try validator.finish()
+        return (query, shape)
+    }
+
+    /// `groups[0]`, `groups[1]`, … as Medusa's JS client sends them.
+    static func isIndexedGroupKey(_ key: String) -> Bool {
+        guard key.hasPrefix("groups["), key.hasSuffix("]") else { return false }
+        let index = key.dropFirst(7).dropLast()
+        return !index.isEmpty && index.allSatisfy(\.isASCII) && index.allSatisfy(\.isNumber)
+    }
+
+    /// A non-negative integer not above `maximum`.
+    static func readCount(_ name: String, _ text: String, maximum: Int?, into validator: inout Validator) -> Int? {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }), let value = Int(text) else {
+            validator.add("\(name) must be a number conforming to the specified constraints")
+            return nil
+        }
+        if value < 0 {
+            validator.add("\(name) must not be less than 0")
+            return nil
+        }
+        if let maximum, value > maximum {
+            validator.add("\(name) must not be greater than \(maximum)")
+            return nil
+        }
+        return value
+    }
+}

@@ -1,0 +1,208 @@
+import Customers
+import HTTPTypes
+import Hummingbird
+import Passwords
+import Postgres
+
+/// `/admin/customers`: list, retrieve, create, update, delete (Medusa v1, API.md "Customers").
+struct CustomerRoutes {
+    let customers: CustomerRepository
+    let hasher: PasswordHashing
+    let maxBodySize: Int
+
+    func register(on router: Router<AdminContext>, table: RouteTable) {
+        table.record(.get, "/admin/customers")
+        router.get("/admin/customers") { request, _ in try await list(request) }
+        table.record(.post, "/admin/customers")
+        router.post("/admin/customers") { request, _ in try await create(request) }
+        table.record(.get, "/admin/customers/:id")
+        router.get("/admin/customers/:id") { request, context in
+            try await retrieve(request, id: context.parameters.require("id"))
+        }
+        table.record(.post, "/admin/customers/:id")
+        router.post("/admin/customers/:id") { request, context in
+            try await update(request, id: context.parameters.require("id"))
+        }
+        table.record(.delete, "/admin/customers/:id")
+        router.delete("/admin/customers/:id") { request, context in
+            try await delete(request, id: context.parameters.require("id"))
+        }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
+        var (page, count) = try await customers.list(query)
+        try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
+        var writer = JSONWriter(capacity: 512 * max(1, page.count))
+        writer.beginObject()
+        writer.key("customers")
+        writer.beginArray()
+        for customer in page { CustomerJSON.write(customer, shape: shape, into: &writer) }
+        writer.endArray()
+        writer.key("count"); writer.int(count)
+        writer.key("offset"); writer.int(query.offset)
+        writer.key("limit"); writer.int(query.limit)
+        writer.endObject()
+        return .json(writer)
+    }
+
+    func retrieve(_ request: Request, id: String) async throws -> Response {
+        let shape = try Self.readShape(request)
+        // The customer and its relations are asked for at once; the pipeline sends them in one batch.
+        async let found = customers.find(id: id)
+        let relations = CustomerRelations(customers: customers)
+        async let loaded = relations.fetch(shape.expand, customerIDs: [id])
+        guard var customer = try await found else { throw APIError.customerNotFound(id) }
+        try await relations.apply(loaded, to: &customer)
+        if shape.expand.contains(.billing_address) { try await relations.loadBillingAddress(into: &customer) }
+        return respond(with: customer, shape: shape)
+    }
+
+    func create(_ request: Request) async throws -> Response {
+        var request = request
+        var body = try BodyReader(
+            bytes: try await request.bodyBytes(limit: maxBodySize),
+            allowed: ["email", "first_name", "last_name", "password", "phone", "metadata"])
+        let email = body.email("email", required: true)
+        let firstName = body.requiredString("first_name")
+        let lastName = body.requiredString("last_name")
+        let password = body.password("password", required: true)
+        let phone = body.optionalString("phone")
+        let metadata = body.object("metadata")
+        try body.finish()
+        let hash = try await hasher.hash(password!)
+        do {
+            let customer = try await customers.create(
+                NewCustomer(
+                    email: email!, firstName: firstName!, lastName: lastName!, phone: phone ?? nil,
+                    metadata: metadata?.jsonText, passwordHash: hash))
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("customer")
+            CustomerJSON.write(customer, shape: CustomerShape(expand: [], fields: nil), into: &writer)
+            writer.endObject()
+            return .json(writer, status: .created, headers: [.eTag: Self.etag(customer)])
+        } catch let error as CustomerError {
+            throw APIError(error)
+        }
+    }
+
+    func update(_ request: Request, id: String) async throws -> Response {
+        let shape = try Self.readShape(request)
+        let expectedVersion = try Self.expectedVersion(request)
+        var request = request
+        var body = try BodyReader(
+            bytes: try await request.bodyBytes(limit: maxBodySize),
+            allowed: ["email", "first_name", "last_name", "password", "phone", "metadata", "groups"])
+        var patch = CustomerPatch()
+        patch.email = body.email("email", required: false)
+        patch.firstName = body.optionalString("first_name")
+        patch.lastName = body.optionalString("last_name")
+        let password = body.password("password", required: false)
+        patch.phone = body.optionalString("phone")
+        if let metadata = body.object("metadata") {
+            (patch.metadataSet, patch.metadataRemove) = metadata.metadataPatch
+        }
+        patch.groupIDs = Self.readGroups(&body)
+        try body.finish()
+        if let password { patch.passwordHash = try await hasher.hash(password) }
+        do {
+            var customer = try await customers.update(id: id, patch, expectedVersion: expectedVersion)
+            try await CustomerRelations(customers: customers).load(shape.expand, into: &customer)
+            return respond(with: customer, shape: shape)
+        } catch let error as CustomerError {
+            throw APIError(error)
+        }
+    }
+
+    func delete(_ request: Request, id: String) async throws -> Response {
+        try Validator.rejectAnyQuery(request)
+        guard try await customers.delete(id: id) else { throw APIError.customerNotFound(id) }
+        var writer = JSONWriter(capacity: 96)
+        writer.beginObject()
+        writer.key("id"); writer.string(id)
+        writer.key("object"); writer.string("customer")
+        writer.key("deleted"); writer.bool(true)
+        writer.endObject()
+        return .json(writer)
+    }
+
+    private func respond(with customer: Customer, shape: CustomerShape) -> Response {
+        var writer = JSONWriter(capacity: 1024)
+        writer.beginObject()
+        writer.key("customer")
+        CustomerJSON.write(customer, shape: shape, into: &writer)
+        writer.endObject()
+        return .json(writer, headers: [.eTag: Self.etag(customer)])
+    }
+
+    /// `expand` and `fields` of a single-customer route; its default relation is `shipping_addresses`.
+    static func readShape(_ request: Request) throws -> CustomerShape {
+        let items = QueryItems(request.uri.query)
+        var validator = Validator()
+        validator.rejectUnknown(items.items.map(\.key), allowed: ["expand", "fields"])
+        let shape = CustomerShape.read(items, defaultExpand: [.shipping_addresses], into: &validator)
+        try validator.finish()
+        return shape
+    }
+
+    /// `groups`: an array of `{"id": ...}`.
+    static func readGroups(_ body: inout BodyReader) -> [String]? {
+        guard let value = body.object["groups"] else { return nil }
+        guard case .array(let elements) = value else {
+            body.validator.add("groups must be an array")
+            return nil
+        }
+        var ids: [String] = []
+        for element in elements {
+            guard case .object(let group) = element, case .string(let id) = group["id"], group.count == 1,
+                !id.utf8.contains(0)
+            else {
+                body.validator.add("each value in groups must be an object with a string id")
+                return nil
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    static func etag(_ customer: Customer) -> String { "\"\(customer.version)\"" }
+
+    /// The version named by `If-Match` (`"3"` or `W/"3"`); nil when absent or `*`. Anything else can
+    /// never match, so it is a 412.
+    static func expectedVersion(_ request: Request) throws -> Int? {
+        guard let header = request.headers[.ifMatch], header != "*" else { return nil }
+        var tag = Substring(header)
+        if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
+        guard tag.hasPrefix("\""), tag.hasSuffix("\""), tag.count >= 2, let version = Int(tag.dropFirst().dropLast())
+        else { throw APIError.preconditionFailed }
+        return version
+    }
+}
+
+extension Validator {
+    /// For routes that take no query parameters.
+    static func rejectAnyQuery(_ request: Request) throws {
+        var validator = Validator()
+        validator.rejectUnknown(QueryItems(request.uri.query).items.map(\.key), allowed: [])
+        try validator.finish()
+    }
+}
+
+extension APIError {
+    static func customerNotFound(_ id: String) -> APIError { .notFound("Customer with id: \(id) was not found") }
+
+    init(_ error: CustomerError) {
+        switch error {
+        case .customerNotFound(let id): self = .customerNotFound(id)
+        case .addressNotFound(let id): self = .notFound("Address with id: \(id) was not found")
+        case .groupNotFound(let id): self = .notFound("CustomerGroup with id: \(id) was not found")
+        case .unknownGroup(let id): self = .notFound("Customer_group with customer_group_id \(id) does not exist.")
+        case .unknownCustomer(let id): self = .notFound("Customer with id: \(id) was not found")
+        case .duplicateEmail: self = .duplicate("A customer with the given email already has an account. Log in instead")
+        case .duplicateGroupName(let name): self = .duplicate("A customer group with the name \(name) already exists")
+        case .emailChangeNotAllowed: self = .invalidData("Email cannot be changed when the user has registered their account")
+        case .versionMismatch: self = .preconditionFailed
+        }
+    }
+}

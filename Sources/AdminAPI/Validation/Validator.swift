@@ -1,0 +1,170 @@
+import Postgres
+
+/// Collects validation messages of one request in the order API.md gives them (unknown keys first, then
+/// each field in its documented order) and fails with all of them joined by ", ".
+struct Validator {
+    private(set) var messages: [String] = []
+
+    mutating func add(_ message: String) { messages.append(message) }
+
+    /// Unknown keys, in the order the client sent them.
+    mutating func rejectUnknown(_ keys: [String], allowed: Set<String>) {
+        for key in keys where !allowed.contains(key) { add("property \(key) should not exist") }
+    }
+
+    func finish() throws {
+        if !messages.isEmpty { throw APIError.invalidData(messages.joined(separator: ", ")) }
+    }
+}
+
+/// Reads and checks the fields of a JSON object body.
+struct BodyReader {
+    let object: JSONObject
+    var validator = Validator()
+
+    /// Parses `bytes` as a JSON object and reports its unknown keys.
+    init(bytes: [UInt8], allowed: [String]) throws {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw APIError.invalidData("Invalid JSON body: \(error.message)")
+        }
+        guard case .object(let object) = value else { throw APIError.invalidData("The body must be a JSON object") }
+        self.object = object
+        validator.rejectUnknown(object.keys, allowed: Set(allowed))
+    }
+
+    func has(_ key: String) -> Bool { object[key] != nil }
+
+    /// A string that must be present.
+    mutating func requiredString(_ key: String) -> String? {
+        guard case .string(let text) = object[key] else {
+            validator.add("\(key) must be a string")
+            return nil
+        }
+        return checked(text, key)
+    }
+
+    /// Absent: nil. `null`: .some(nil). A string: .some(text).
+    mutating func optionalString(_ key: String) -> String?? {
+        switch object[key] {
+        case nil: return nil
+        case .null: return .some(nil)
+        case .string(let text): return checked(text, key).map { .some($0) }
+        default:
+            validator.add("\(key) must be a string")
+            return nil
+        }
+    }
+
+    /// An email address, trimmed and lower-cased.
+    mutating func email(_ key: String, required: Bool) -> String? {
+        guard let raw = object[key] else {
+            if required { validator.add("\(key) must be an email") }
+            return nil
+        }
+        if case .null = raw, !required { return nil }
+        guard case .string(let text) = raw, let email = EmailAddress.normalize(text) else {
+            validator.add("\(key) must be an email")
+            return nil
+        }
+        return email
+    }
+
+    mutating func password(_ key: String, required: Bool) -> String? {
+        guard let raw = object[key] else {
+            if required { validator.add("\(key) must be a string") }
+            return nil
+        }
+        if case .null = raw, !required { return nil }
+        guard case .string(let text) = raw else {
+            validator.add("\(key) must be a string")
+            return nil
+        }
+        guard text.count >= 8 else {
+            validator.add("\(key) must be longer than or equal to 8 characters")
+            return nil
+        }
+        return checked(text, key)
+    }
+
+    /// An object (metadata); `null` is treated as absent.
+    mutating func object(_ key: String) -> JSONObject? {
+        switch object[key] {
+        case nil, .null: return nil
+        case .object(let value):
+            if Self.containsNUL(.object(value)) {
+                validator.add("\(key) must not contain NUL characters")
+                return nil
+            }
+            return value
+        default:
+            validator.add("\(key) must be an object")
+            return nil
+        }
+    }
+
+    /// Strings are stored in PostgreSQL, which cannot hold NUL.
+    private mutating func checked(_ text: String, _ key: String) -> String? {
+        if text.utf8.contains(0) {
+            validator.add("\(key) must not contain NUL characters")
+            return nil
+        }
+        return text
+    }
+
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let elements): return elements.contains(where: containsNUL)
+        case .object(let object): return object.members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
+        default: return false
+        }
+    }
+
+    func finish() throws { try validator.finish() }
+}
+
+/// Email addresses as the API accepts them: trimmed, lower-cased, `local@domain` with a dotted domain.
+enum EmailAddress {
+    static func normalize(_ text: String) -> String? {
+        let email = String(text.unicodeScalars.drop(while: \.properties.isWhitespace).reversed().drop(while: \.properties.isWhitespace).reversed().map(Character.init)).lowercased()
+        guard email.utf8.count <= 254, let at = email.lastIndex(of: "@") else { return nil }
+        let local = email[..<at]
+        let domain = email[email.index(after: at)...]
+        guard !local.isEmpty, local.utf8.count <= 64, !local.hasPrefix("."), !local.hasSuffix("."),
+            !local.contains("..")
+        else { return nil }
+        let localAllowed = Set("abcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+/=?^_`{|}~.-".unicodeScalars)
+        guard local.unicodeScalars.allSatisfy({ localAllowed.contains($0) || $0.value > 0x7F && !$0.properties.isWhitespace })
+        else { return nil }
+        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, let tld = labels.last, tld.count >= 2,
+            tld.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || $0.value > 0x7F })
+        else { return nil }
+        for label in labels {
+            guard !label.isEmpty, label.utf8.count <= 63, !label.hasPrefix("-"), !label.hasSuffix("-"),
+                label.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0.value > 0x7F
+                        && !$0.properties.isWhitespace
+                })
+            else { return nil }
+        }
+        return email
+    }
+}
+
+extension JSONObject {
+    /// The members to merge into stored metadata and the keys to remove (sent as ""), as Medusa does.
+    var metadataPatch: (set: JSONText?, remove: [String]) {
+        var set = JSONObject()
+        var remove: [String] = []
+        for (key, value) in members {
+            if case .string("") = value { remove.append(key) } else { set[key] = value }
+        }
+        return (set.count > 0 ? JSONText(JSONWriter.text(of: .object(set))) : nil, remove)
+    }
+
+    var jsonText: JSONText { JSONText(JSONWriter.text(of: .object(self))) }
+}
