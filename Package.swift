@@ -38,6 +38,8 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Prefixed ULIDs (`usr_01H…`), shared by every domain module; no dependencies.
+        .target(name: "Identifiers"),
         .target(name: "Customers", dependencies: ["Postgres", "Passwords"]),
         .target(
             name: "Prefork",
@@ -66,6 +68,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
+        .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
     ],
     swiftLanguageModes: [.v6]
 )
