@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // libpq, and nothing else: only `Postgres` imports it.
@@ -40,6 +41,14 @@ let package = Package(
         ),
         // Prefixed ULIDs (`usr_01H…`), shared by every domain module; no dependencies.
         .target(name: "Identifiers"),
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Postgres", "Passwords", "Identifiers",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "Customers", dependencies: ["Postgres", "Passwords"]),
         .target(
             name: "Prefork",
@@ -62,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "AdminAPI", "Prefork",
+                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -70,6 +79,13 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: [
+                "Auth", "Postgres", "Passwords", "Identifiers",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
