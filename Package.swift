@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
     ],
     targets: [
         // libpq, and nothing else: only `Postgres` imports it.
@@ -39,7 +40,16 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Prefixed ULIDs (`usr_01H…`), shared by every domain module; no dependencies.
         .target(name: "Identifiers"),
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Postgres", "Passwords", "Identifiers",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "Jobs", dependencies: ["Postgres"]),
         .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
         .target(
@@ -58,7 +68,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Passwords",
+                "Postgres", "Customers", "Auth", "Passwords",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -66,12 +76,21 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "AdminAPI", "Prefork", "Passwords",
+                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
+        .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: [
+                "Auth", "Postgres", "Passwords", "Identifiers",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
