@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import Auth
 import Customers
 import Passwords
 import Postgres
@@ -16,11 +17,19 @@ public struct AdminAPIDependencies: Sendable {
     /// Adds `GET /debug/sleep?ms=N` (a slow request, for tests of graceful stops). Off in production.
     public var debugRoutes: Bool
     public var passwordHashing: PasswordHashing
+    public var auth: AuthService
+    public var secureCookies: Bool
+    /// Origins of the admin UI allowed by CORS (ADMIN_CORS).
+    public var adminCORS: Set<String>
 
     public init(
-        database: Database, logger: Logger, maxBodySize: Int, passwordHasher: PasswordHasher, debugRoutes: Bool = false
+        database: Database, logger: Logger, maxBodySize: Int, passwordHasher: PasswordHasher, auth: AuthService,
+        secureCookies: Bool = false, adminCORS: Set<String> = [], debugRoutes: Bool = false
     ) {
         self.database = database
+        self.auth = auth
+        self.secureCookies = secureCookies
+        self.adminCORS = adminCORS
         self.passwordHashing = PasswordHashing(hasher: passwordHasher)
         self.logger = logger
         self.maxBodySize = maxBodySize
@@ -36,10 +45,25 @@ public enum AdminApplication {
         router.middlewares.add(
             RequestLifecycleMiddleware(
                 logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize))
+        if !dependencies.adminCORS.isEmpty {
+            router.middlewares.add(AdminCORSMiddleware(allowedOrigins: dependencies.adminCORS))
+        }
+        router.middlewares.add(AuthenticationMiddleware(auth: dependencies.auth))
         ServiceRoutes(database: dependencies.database).register(on: router, table: routes)
+        AuthRoutes(
+            auth: dependencies.auth, cookie: SessionCookie(secure: dependencies.secureCookies),
+            maxBodySize: dependencies.maxBodySize
+        ).register(on: router, table: routes)
         CustomerRoutes(
             customers: CustomerRepository(database: dependencies.database), hasher: dependencies.passwordHashing,
             maxBodySize: dependencies.maxBodySize
+        ).register(on: router, table: routes)
+        AddressRoutes(
+            addresses: AddressRepository(database: dependencies.database), maxBodySize: dependencies.maxBodySize
+        ).register(on: router, table: routes)
+        CustomerGroupRoutes(
+            groups: CustomerGroupRepository(database: dependencies.database),
+            customers: CustomerRepository(database: dependencies.database), maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
         if dependencies.debugRoutes { DebugRoutes().register(on: router, table: routes) }
         return router

@@ -1,3 +1,4 @@
+import Auth
 import Hummingbird
 import Logging
 import NIOCore
@@ -8,7 +9,7 @@ public struct AdminContext: RequestContext {
     /// From the client's `X-Request-Id`, or generated; on every response and log line.
     public var requestID: String = ""
     /// The admin user, once authenticated.
-    public var userID: String?
+    public var user: AdminUser?
     /// The client's address, for login throttling.
     public let remoteAddress: String
 

@@ -1,5 +1,6 @@
 import AdminAPI
 import ArgumentParser
+import Auth
 import Foundation
 import Logging
 import Passwords
@@ -37,7 +38,8 @@ struct Serve: ParsableCommand {
         let server = WorkerServer(context: context, settings: settings.http, logger: logger)
         let dependencies = AdminAPIDependencies(
             database: database, logger: logger, maxBodySize: settings.maxBodySize,
-            passwordHasher: settings.passwordHasher, debugRoutes: settings.debugRoutes)
+            passwordHasher: settings.passwordHasher, auth: AuthService(database: database, configuration: settings.auth),
+            secureCookies: settings.secureCookies, adminCORS: settings.adminCORS, debugRoutes: settings.debugRoutes)
         return server.run(
             makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
             onStop: { database.shutdown() })
@@ -54,6 +56,9 @@ struct ServeSettings: Sendable {
     let maxBodySize: Int
     let debugRoutes: Bool
     let passwordHasher: PasswordHasher
+    let auth: AuthConfiguration
+    let secureCookies: Bool
+    let adminCORS: Set<String>
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
         databaseURL = environment.required("DATABASE_URL")
@@ -80,5 +85,19 @@ struct ServeSettings: Sendable {
         maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
         debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
         passwordHasher = PasswordHasherSetting.read(environment)
+        do {
+            auth = try AuthConfiguration(
+                jwtSecret: environment.required("JWT_SECRET"),
+                sessionTTL: environment.int("SESSION_TTL", default: 36_000, range: 1...31_536_000),
+                loginMaxFailures: environment.int("LOGIN_MAX_FAILURES", default: 10, range: 1...Int.max),
+                loginMaxFailuresPerAddress: environment.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default: 100, range: 1...Int.max),
+                passwordHasher: passwordHasher)
+        } catch {
+            fail("\(error)")
+        }
+        secureCookies = environment.bool("COOKIE_SECURE", default: false)
+        adminCORS = Set((environment.string("ADMIN_CORS") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }.filter { !$0.isEmpty })
     }
 }

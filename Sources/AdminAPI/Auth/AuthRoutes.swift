@@ -1,0 +1,82 @@
+import Auth
+import HTTPTypes
+import Hummingbird
+
+/// `/admin/auth` (session login, current user, logout) and `/admin/auth/token` (JWT), as Medusa v1.
+struct AuthRoutes {
+    let auth: AuthService
+    let cookie: SessionCookie
+    let maxBodySize: Int
+
+    func register(on router: Router<AdminContext>, table: RouteTable) {
+        table.record(.post, "/admin/auth")
+        router.post("/admin/auth") { request, context in
+            let user = try await login(request, context: context)
+            let (value, expiresAt) = try await auth.startSession(for: user)
+            return Response.json(
+                userJSON(user), headers: [.setCookie: cookie.setCookie(value: value, expiresAt: expiresAt)])
+        }
+        table.record(.get, "/admin/auth")
+        router.get("/admin/auth") { request, context in
+            try Validator.rejectAnyQuery(request)
+            guard let user = context.user else { throw APIError.unauthorized }
+            return Response.json(userJSON(user))
+        }
+        table.record(.delete, "/admin/auth")
+        router.delete("/admin/auth") { request, _ in
+            if let session = Cookies(request.headers[.cookie]).value(SessionCookie.name) {
+                try await auth.endSession(cookieValue: session)
+            }
+            var writer = JSONWriter(capacity: 2)
+            writer.beginObject()
+            writer.endObject()
+            return Response.json(writer, headers: [.setCookie: cookie.clearCookie()])
+        }
+        table.record(.post, "/admin/auth/token")
+        router.post("/admin/auth/token") { request, context in
+            let user = try await login(request, context: context)
+            var writer = JSONWriter(capacity: 256)
+            writer.beginObject()
+            writer.key("access_token")
+            writer.string(try await auth.issueAccessToken(for: user))
+            writer.endObject()
+            return Response.json(writer)
+        }
+    }
+
+    /// Reads `{email, password}` and checks them; wrong credentials are a 401, too many failures a 429.
+    private func login(_ request: Request, context: AdminContext) async throws -> AdminUser {
+        try Validator.rejectAnyQuery(request)
+        var request = request
+        var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["email", "password"])
+        let email = body.email("email", required: true)
+        let password = body.requiredString("password")
+        try body.finish()
+        do {
+            return try await auth.login(email: email!, password: password!, clientAddress: context.remoteAddress)
+        } catch AuthError.invalidCredentials {
+            throw APIError.unauthorized
+        } catch AuthError.throttled(let retryAfter) {
+            throw APIError.tooManyRequests(retryAfter: retryAfter)
+        }
+    }
+
+    private func userJSON(_ user: AdminUser) -> JSONWriter {
+        var writer = JSONWriter(capacity: 384)
+        writer.beginObject()
+        writer.key("user")
+        writer.beginObject()
+        writer.key("id"); writer.string(user.id)
+        writer.key("email"); writer.string(user.email)
+        writer.key("first_name"); writer.string(user.firstName)
+        writer.key("last_name"); writer.string(user.lastName)
+        writer.key("role"); writer.string(user.role)
+        writer.key("metadata"); writer.raw(user.metadata?.text)
+        writer.key("created_at"); writer.string(user.createdAt.iso8601Milliseconds)
+        writer.key("updated_at"); writer.string(user.updatedAt.iso8601Milliseconds)
+        writer.key("deleted_at"); writer.string(user.deletedAt?.iso8601Milliseconds)
+        writer.endObject()
+        writer.endObject()
+        return writer
+    }
+}

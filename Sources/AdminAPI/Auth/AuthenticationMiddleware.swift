@@ -1,0 +1,69 @@
+import Auth
+import HTTPTypes
+import Hummingbird
+
+/// Closes every `/admin` route but the two login routes: a request needs a session cookie, a bearer JWT
+/// or an API token of a live admin user, else 401.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AdminContext
+    let auth: AuthService
+
+    static let openRoutes: Set<String> = ["POST /admin/auth", "POST /admin/auth/token"]
+
+    func handle(
+        _ request: Request, context: AdminContext, next: (Request, AdminContext) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        guard path == "/admin" || path.hasPrefix("/admin/"), request.method != .options,
+            !Self.openRoutes.contains("\(request.method) \(Self.trimmed(path))")
+        else {
+            return try await next(request, context)
+        }
+        guard let user = try await authenticatedUser(request) else { throw APIError.unauthorized }
+        var context = context
+        context.user = user
+        return try await next(request, context)
+    }
+
+    /// Tries the credentials the request carries, cheapest first: a JWT needs no lookup of the token.
+    private func authenticatedUser(_ request: Request) async throws -> AdminUser? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return try await auth.user(bearerToken: String(parts[1]))
+            }
+            return nil
+        }
+        if let token = request.headers[.medusaAccessToken] {
+            return try await auth.user(apiToken: token)
+        }
+        if let session = Cookies(request.headers[.cookie]).value(SessionCookie.name) {
+            return try await auth.user(sessionCookie: session)
+        }
+        return nil
+    }
+
+    static func trimmed(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+}
+
+extension HTTPField.Name {
+    static let medusaAccessToken = Self("x-medusa-access-token")!
+}
+
+/// The `Cookie` header's pairs.
+struct Cookies {
+    private var pairs: [(String, String)] = []
+
+    init(_ header: String?) {
+        guard let header else { return }
+        for part in header.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            pairs.append((pair[0].trimmingSpaces, pair[1].trimmingSpaces))
+        }
+    }
+
+    func value(_ name: String) -> String? { pairs.first { $0.0 == name }?.1 }
+}

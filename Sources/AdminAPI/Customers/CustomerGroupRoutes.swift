@@ -1,0 +1,182 @@
+import Customers
+import Hummingbird
+import Postgres
+
+/// `/admin/customer-groups` (Medusa v1, API.md "Customer groups").
+struct CustomerGroupRoutes {
+    let groups: CustomerGroupRepository
+    let customers: CustomerRepository
+    let maxBodySize: Int
+
+    func register(on router: Router<AdminContext>, table: RouteTable) {
+        table.record(.get, "/admin/customer-groups")
+        router.get("/admin/customer-groups") { request, _ in try await list(request) }
+        table.record(.post, "/admin/customer-groups")
+        router.post("/admin/customer-groups") { request, _ in
+            try Validator.rejectAnyQuery(request)
+            var request = request
+            var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
+            let name = body.requiredString("name")
+            let metadata = body.object("metadata")
+            try body.finish()
+            return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) })
+        }
+        table.record(.get, "/admin/customer-groups/:id")
+        router.get("/admin/customer-groups/:id") { request, context in
+            let id = try context.parameters.require("id")
+            let expandCustomers = try Self.readExpand(QueryItems(request.uri.query), allowed: ["expand"])
+            guard var group = try await groups.find(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
+            if expandCustomers { group.customers = try await groups.customers(of: [id])[id] ?? [] }
+            return respond(group)
+        }
+        table.record(.post, "/admin/customer-groups/:id")
+        router.post("/admin/customer-groups/:id") { request, context in
+            let id = try context.parameters.require("id")
+            try Validator.rejectAnyQuery(request)
+            var request = request
+            var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
+            let name: String? = body.has("name") ? body.requiredString("name") : nil
+            let metadata = body.object("metadata")?.metadataPatch
+            try body.finish()
+            return respond(
+                try await run {
+                    try await groups.update(
+                        id: id, name: name, metadataSet: metadata?.set, metadataRemove: metadata?.remove ?? [])
+                })
+        }
+        table.record(.delete, "/admin/customer-groups/:id")
+        router.delete("/admin/customer-groups/:id") { request, context in
+            let id = try context.parameters.require("id")
+            try Validator.rejectAnyQuery(request)
+            guard try await groups.delete(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
+            var writer = JSONWriter(capacity: 96)
+            writer.beginObject()
+            writer.key("id"); writer.string(id)
+            writer.key("object"); writer.string("customer_group")
+            writer.key("deleted"); writer.bool(true)
+            writer.endObject()
+            return Response.json(writer)
+        }
+        table.record(.get, "/admin/customer-groups/:id/customers")
+        router.get("/admin/customer-groups/:id/customers") { request, context in
+            let id = try context.parameters.require("id")
+            var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
+            guard try await groups.find(id: id) != nil else { throw APIError(CustomerError.groupNotFound(id)) }
+            query.groupIDs = [id]
+            var (page, count) = try await customers.list(query)
+            try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
+            var writer = JSONWriter(capacity: 512 * max(1, page.count))
+            writer.beginObject()
+            writer.key("customers")
+            writer.beginArray()
+            for customer in page { CustomerJSON.write(customer, shape: shape, into: &writer) }
+            writer.endArray()
+            writer.key("count"); writer.int(count)
+            writer.key("offset"); writer.int(query.offset)
+            writer.key("limit"); writer.int(query.limit)
+            writer.endObject()
+            return Response.json(writer)
+        }
+        for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {
+            table.record(method, "/admin/customer-groups/:id/customers/batch")
+            router.on("/admin/customer-groups/:id/customers/batch", method: method) { request, context in
+                let id = try context.parameters.require("id")
+                try Validator.rejectAnyQuery(request)
+                var request = request
+                var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["customer_ids"])
+                let ids = Self.readCustomerIDs(&body)
+                try body.finish()
+                return respond(try await run { try await groups.changeMembers(groupID: id, customerIDs: ids, add: add) })
+            }
+        }
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let items = QueryItems(request.uri.query)
+        var validator = Validator()
+        validator.rejectUnknown(items.items.map(\.key), allowed: ["q", "limit", "offset", "order", "expand"])
+        var query = CustomerGroupListQuery()
+        if let limit = items.value("limit") {
+            query.limit = CustomerListParameters.readCount("limit", limit, maximum: CustomerListParameters.maximumLimit, into: &validator) ?? query.limit
+        }
+        if let offset = items.value("offset") {
+            query.offset = CustomerListParameters.readCount("offset", offset, maximum: nil, into: &validator) ?? query.offset
+        }
+        if let search = items.value("q"), !search.isEmpty {
+            if search.utf8.contains(0) || search.count > CustomerListParameters.maximumSearchLength {
+                validator.add("q must be a string of at most \(CustomerListParameters.maximumSearchLength) characters")
+            } else {
+                query.search = search
+            }
+        }
+        if let order = items.value("order") {
+            let descending = order.hasPrefix("-")
+            if let field = CustomerGroupOrderField(rawValue: descending ? String(order.dropFirst()) : order) {
+                query.orderField = field
+                query.descending = descending
+            } else {
+                validator.add(
+                    "order must be one of \(CustomerGroupOrderField.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
+            }
+        }
+        var expandCustomers = false
+        if let expand = items.value("expand") {
+            if expand == "customers" { expandCustomers = true } else { validator.add("expand must be a subset of customers") }
+        }
+        try validator.finish()
+        var (page, count) = try await groups.list(query)
+        if expandCustomers && !page.isEmpty {
+            let members = try await groups.customers(of: page.map(\.id))
+            for index in page.indices { page[index].customers = members[page[index].id] ?? [] }
+        }
+        var writer = JSONWriter(capacity: 256 * max(1, page.count))
+        writer.beginObject()
+        writer.key("customer_groups")
+        writer.beginArray()
+        for group in page { CustomerJSON.write(group, into: &writer) }
+        writer.endArray()
+        writer.key("count"); writer.int(count)
+        writer.key("offset"); writer.int(query.offset)
+        writer.key("limit"); writer.int(query.limit)
+        writer.endObject()
+        return .json(writer)
+    }
+
+    private func respond(_ group: CustomerGroup) -> Response {
+        var writer = JSONWriter(capacity: 256)
+        writer.beginObject()
+        writer.key("customer_group")
+        CustomerJSON.write(group, into: &writer)
+        writer.endObject()
+        return .json(writer)
+    }
+
+    static func readExpand(_ items: QueryItems, allowed: Set<String>) throws -> Bool {
+        var validator = Validator()
+        validator.rejectUnknown(items.items.map(\.key), allowed: allowed)
+        var expandCustomers = false
+        if let expand = items.value("expand") {
+            if expand == "customers" { expandCustomers = true } else { validator.add("expand must be a subset of customers") }
+        }
+        try validator.finish()
+        return expandCustomers
+    }
+
+    /// `customer_ids`: a non-empty array of `{"id": ...}`.
+    static func readCustomerIDs(_ body: inout BodyReader) -> [String] {
+        guard case .array(let elements) = body.object["customer_ids"], !elements.isEmpty else {
+            body.validator.add("customer_ids must be a non-empty array")
+            return []
+        }
+        var ids: [String] = []
+        for element in elements {
+            guard case .object(let item) = element, case .string(let id) = item["id"], item.count == 1, !id.utf8.contains(0)
+            else {
+                body.validator.add("each value in customer_ids must be an object with a string id")
+                return []
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+}
