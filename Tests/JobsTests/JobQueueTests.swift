@@ -110,11 +110,14 @@ import Testing
         let first = try #require(try await JobQueue.claim(limit: 1, worker: "w", lease: 30, on: test.database).first)
         #expect(first.attempt == 1)
         #expect(try await JobQueue.fail(first, error: "boom 1", on: test.database) == .retryable)
-        // Backoff after attempt 1 is about a second: not claimable at once.
-        #expect(try await JobQueue.claim(limit: 1, worker: "w", lease: 30, on: test.database).isEmpty)
+        // The backoff after attempt 1 is 1 s ± 10 %, counted from the failure (both are the statement's now()).
         let delay = try await test.database.query(
-            "SELECT extract(epoch FROM scheduled_at - now())::float8 FROM job").first!.decode(Double.self, at: 0)
-        #expect(delay > 0.5 && delay <= 1.1)
+            "SELECT extract(epoch FROM scheduled_at - (errors->0->>'at')::timestamptz)::float8 FROM job"
+        ).first!.decode(Double.self, at: 0)
+        #expect(delay >= 0.9 && delay <= 1.1)
+        // A retry that is not due yet is not claimed.
+        try await test.database.query("UPDATE job SET scheduled_at = now() + interval '1 hour'")
+        #expect(try await JobQueue.claim(limit: 1, worker: "w", lease: 30, on: test.database).isEmpty)
 
         for attempt in 2...3 {
             try await test.database.query("UPDATE job SET scheduled_at = now()")  // skip the wait
