@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api bench-pool clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api bench-pool bench-jobs clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -47,6 +47,15 @@ test-swift:
 test-api:
 	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
 	  $(PY) -m pytest -q Tests/api
+
+# Queue throughput and enqueue-to-start latency of `clientele worker`, as ratios to pgbench and to a bare
+# NOTIFY round trip measured in the same run (bench/jobs.py). Not part of `make test`.
+bench-jobs: db build-release $(VENV)/.bench-stamp
+	$(PY) bench/jobs.py --bin $(CURDIR)/.build/release/clientele --admin-url $(DATABASE_URL)
+
+$(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
 
 clean-db:
 	scripts/db.sh stop

@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // libpq, and nothing else: only `Postgres` imports it.
@@ -23,6 +24,33 @@ let package = Package(
             path: "Sources/CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        // libcurl, for SMTP: only `Mail` imports it.
+        .systemLibrary(
+            name: "CCurl",
+            path: "Sources/CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        // Typed wrappers for curl's variadic setopt/getinfo, which Swift cannot call.
+        .target(name: "CCurlShims", dependencies: ["CCurl"], path: "Sources/CCurlShims"),
+        // Mail messages (RFC 5322) and the transports that deliver them: smtp, file, log.
+        .target(
+            name: "Mail",
+            dependencies: [
+                "CCurl", "CCurlShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The job queue in PostgreSQL, the worker that runs it, its maintenance, and the handlers.
+        .target(
+            name: "Jobs",
+            dependencies: [
+                "Postgres", "Mail",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.embedInCode("Templates")]
         ),
         // C helpers Swift cannot express (variadic prctl).
         .target(name: "CShims", path: "Sources/CShims"),
@@ -50,7 +78,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Jobs", dependencies: ["Postgres"]),
         .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
         .target(
             name: "Prefork",
@@ -76,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords",
+                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -91,6 +118,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,150 @@
+import CCurl
+import CCurlShims
+import Foundation
+
+/// Sends through an SMTP server with libcurl: `smtp://host[:port]` (STARTTLS when the server offers it) or
+/// `smtps://host[:port]` (TLS from the start); AUTH when the URL carries a user and a password.
+///
+/// A send blocks (libcurl's easy interface), so each one runs on a thread of its own, never on Swift's
+/// cooperative pool. The password goes to libcurl as an option, never in the URL that is logged.
+public final class SMTPTransport: MailTransport {
+    /// The server, without credentials: what logs may show.
+    public let serverURL: String
+    private let username: String?
+    private let password: String?
+    private let connectTimeout: Int
+    private let timeout: Int
+
+    public enum ConfigurationError: Error, CustomStringConvertible {
+        case malformed(String)
+        public var description: String {
+            switch self {
+            case .malformed(let reason): return reason
+            }
+        }
+    }
+
+    /// Parses `smtp://[user:password@]host[:port]` or `smtps://…`; the reason names what is wrong, never
+    /// the password.
+    public init(url: String, connectTimeout: Int = 10, timeout: Int = 60) throws {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+            scheme == "smtp" || scheme == "smtps"
+        else { throw ConfigurationError.malformed("must be smtp://host[:port] or smtps://host[:port]") }
+        guard let host = components.host, !host.isEmpty else {
+            throw ConfigurationError.malformed("has no host")
+        }
+        if let port = components.port, !(1...65535).contains(port) {
+            throw ConfigurationError.malformed("has an invalid port")
+        }
+        guard components.path.isEmpty || components.path == "/", components.query == nil else {
+            throw ConfigurationError.malformed("must not have a path or query")
+        }
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        serverURL = "\(scheme)://\(bracketed)" + (components.port.map { ":\($0)" } ?? "")
+        username = components.user?.removingPercentEncoding
+        password = components.password?.removingPercentEncoding
+        if (username == nil) != (password == nil) {
+            throw ConfigurationError.malformed("must have both a user and a password, or neither")
+        }
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        Self.initializeCurl
+    }
+
+    /// curl_global_init is not thread-safe: done once, before the first send.
+    private static let initializeCurl: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public var description: String { username.map { serverURL.replacingOccurrences(of: "://", with: "://\($0)@") } ?? serverURL }
+
+    public func send(_ message: MailMessage) async throws {
+        let request = Request(
+            url: serverURL, username: username, password: password, from: message.from.address,
+            to: message.to.address, body: Array(message.rendered().utf8), connectTimeout: connectTimeout,
+            timeout: timeout)
+        let outcome: Result<Void, MailError> = await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: request.perform()) }
+            thread.name = "smtp-send"
+            thread.start()
+        }
+        try outcome.get()
+    }
+}
+
+/// One SMTP transaction, performed on the calling thread.
+private struct Request: Sendable {
+    let url: String
+    let username: String?
+    let password: String?
+    let from: String
+    let to: String
+    let body: [UInt8]
+    let connectTimeout: Int
+    let timeout: Int
+
+    func perform() -> Result<Void, MailError> {
+        guard let handle = curl_easy_init() else { return .failure(MailError(.temporary, "smtp: curl_easy_init failed")) }
+        defer { curl_easy_cleanup(handle) }
+        let recipients = curl_slist_append(nil, "<\(to)>")
+        defer { curl_slist_free_all(recipients) }
+        let upload = Upload(body)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
+            _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
+            _ = ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)  // threads: no SIGALRM for timeouts
+            _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
+            _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT, timeout)
+            _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
+            if url.hasPrefix("smtp://") {
+                _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+            }
+            if let username, let password {
+                _ = ccurl_setopt_string(handle, CURLOPT_USERNAME, username)
+                _ = ccurl_setopt_string(handle, CURLOPT_PASSWORD, password)
+            }
+            _ = ccurl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
+            _ = ccurl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
+            _ = ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1)
+            _ = ccurl_setopt_long(handle, CURLOPT_INFILESIZE, body.count)
+            // A closure without captures is a C function pointer; the body travels through READDATA.
+            _ = ccurl_setopt_read_callback(handle) { buffer, size, count, userdata in
+                guard let buffer, let userdata else { return 0 }
+                let upload = Unmanaged<Upload>.fromOpaque(userdata).takeUnretainedValue()
+                return upload.read(into: buffer, capacity: size * count)
+            }
+            return withExtendedLifetime(upload) {
+                _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(upload).toOpaque())
+                return curl_easy_perform(handle)
+            }
+        }
+        if code == CURLE_OK { return .success(()) }
+
+        var reply = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
+        let written = String(decoding: errorBuffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let detail = written.isEmpty ? String(cString: curl_easy_strerror(code)) : written
+        let text = "smtp: \(detail)" + (reply > 0 ? " (server replied \(reply))" : "")
+        // 5xx is the server's final word on this message or recipient; a refused login is a configuration
+        // problem an operator fixes, so it is retried like an outage.
+        let permanent = (500..<600).contains(reply) && code != CURLE_LOGIN_DENIED
+        return .failure(MailError(permanent ? .permanent : .temporary, text, replyCode: reply > 0 ? reply : nil))
+    }
+}
+
+/// The message bytes handed to libcurl's read callback, piece by piece.
+private final class Upload {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        let count = min(capacity, bytes.count - offset)
+        guard count > 0 else { return 0 }
+        bytes.withUnsafeBytes { source in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: source.baseAddress! + offset, byteCount: count)
+        }
+        offset += count
+        return count
+    }
+}

@@ -1,0 +1,154 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Jobs
+import Logging
+import Mail
+import Postgres
+
+struct Worker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run queued jobs (welcome emails, …) until TERM or INT; then finish or hand back running jobs.")
+
+    @Option(help: "Jobs run at once (env WORKER_CONCURRENCY, default 16).")
+    var concurrency: Int?
+
+    func run() throws {
+        let environment = Environment()
+        if let concurrency, !(1...1000).contains(concurrency) { fail("--concurrency must be in 1...1000, got \(concurrency)") }
+        let settings = WorkerSettings(environment, concurrency: concurrency)
+        bootstrapLogging(environment)
+        var logger = Logger(label: "clientele.worker")
+        logger[metadataKey: "process"] = "worker"
+        let transport = makeTransport(settings, logger: logger)
+        let handlers: JobHandlers
+        do {
+            handlers = .clientele(welcomeEmail: try WelcomeEmailHandler(settings: settings.welcome, transport: transport))
+        } catch {
+            fail("welcome email template: \(error)")
+        }
+
+        let name = JobRunnerConfiguration.defaultWorkerName
+        let database = Database(
+            options: ConnectionOptions(
+                url: settings.databaseURL, applicationName: "clientele-worker/\(getpid())",
+                usePreparedStatements: settings.preparedStatements),
+            configuration: settings.pool)
+        var configuration = JobRunnerConfiguration(
+            workerName: name,
+            listenOptions: ConnectionOptions(url: settings.listenURL, applicationName: "clientele-worker-listen/\(getpid())"))
+        configuration.concurrency = settings.concurrency
+        configuration.gracefulTimeout = settings.gracefulTimeout
+        let runner = JobRunner(database: database, configuration: configuration, handlers: handlers, logger: logger)
+        logger.info(
+            "mail", metadata: ["transport": "\(transport.description)", "welcome_email": "\(settings.welcome.enabled ? "on" : "off")"])
+
+        // TERM (systemd, Kubernetes, docker stop) and INT (Ctrl-C) both stop gracefully.
+        let signalSources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("signal received: stopping", metadata: ["signal": "\(number == SIGTERM ? "TERM" : "INT")"])
+                runner.stop()
+            }
+            source.resume()
+            return source
+        }
+        runBlocking {
+            await runner.run()
+            database.shutdown()
+        }
+        withExtendedLifetime(signalSources) {}
+    }
+}
+
+/// Everything the worker reads from the environment, checked at start: a malformed value stops the process
+/// with one line naming it.
+struct WorkerSettings {
+    let databaseURL: String
+    let listenURL: String
+    let preparedStatements: Bool
+    let pool: PoolConfiguration
+    let concurrency: Int
+    let gracefulTimeout: Double
+    let transport: String
+    let smtpURL: String?
+    let welcome: WelcomeEmailSettings
+
+    init(_ environment: Environment, concurrency: Int?) {
+        databaseURL = environment.required("DATABASE_URL")
+        listenURL = environment.string("DATABASE_LISTEN_URL") ?? databaseURL
+        preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
+        var pool = PoolConfiguration()
+        pool.pipelines = environment.int("DB_PIPELINES", default: 2, range: 1...64)
+        pool.leasedConnections = environment.int("DB_POOL_SIZE", default: 8, range: 1...1000)
+        pool.acquireTimeout = Double(environment.int("DB_ACQUIRE_TIMEOUT", default: 2, range: 1...3600))
+        self.pool = pool
+        self.concurrency = concurrency ?? environment.int("WORKER_CONCURRENCY", default: 16, range: 1...1000)
+        gracefulTimeout = Double(environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...86400))
+
+        transport = environment.string("MAIL_TRANSPORT") ?? "log"
+        guard transport == "log" || transport == "smtp" || (transport.hasPrefix("file:") && transport.count > 5) else {
+            fail("MAIL_TRANSPORT must be log, smtp or file:<dir>, got \"\(transport)\"")
+        }
+        smtpURL = environment.string("SMTP_URL")
+        if transport == "smtp" && smtpURL == nil { fail("SMTP_URL is required when MAIL_TRANSPORT=smtp") }
+        let from: MailAddress
+        if let text = environment.string("MAIL_FROM") {
+            guard let address = MailAddress(parsing: text) else {
+                fail("MAIL_FROM must be an address or Name <address>, got \"\(text)\"")
+            }
+            from = address
+        } else if transport == "smtp" {
+            fail("MAIL_FROM is required when MAIL_TRANSPORT=smtp")
+        } else {
+            from = MailAddress("no-reply@localhost")!
+        }
+        welcome = WelcomeEmailSettings(
+            enabled: environment.bool("WELCOME_EMAIL", default: true),
+            shopName: environment.string("SHOP_NAME") ?? "Clientele", from: from)
+    }
+}
+
+private func makeTransport(_ settings: WorkerSettings, logger: Logger) -> any MailTransport {
+    switch settings.transport {
+    case "smtp":
+        do {
+            return try SMTPTransport(url: settings.smtpURL!)
+        } catch {
+            fail("SMTP_URL \(error)")  // the reason never repeats the URL, which may hold a password
+        }
+    case "log":
+        return LogTransport(logger: logger)
+    default:
+        do {
+            return try FileTransport(directory: String(settings.transport.dropFirst("file:".count)))
+        } catch {
+            fail("MAIL_TRANSPORT: \(error)")
+        }
+    }
+}
+
+/// LOG_LEVEL (trace, debug, info, notice, warning, error, critical); logs go to standard error.
+func bootstrapLogging(_ environment: Environment) {
+    let text = environment.string("LOG_LEVEL")?.lowercased() ?? "info"
+    guard let level = Logger.Level(rawValue: text) else {
+        fail("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+    }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+/// Runs async work from the synchronous entry point (kept synchronous so that `serve` forks before any
+/// thread exists) and blocks this thread until it is done.
+func runBlocking(_ body: @escaping @Sendable () async -> Void) {
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        await body()
+        done.signal()
+    }
+    done.wait()
+}
