@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api bench-pool bench-jobs clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api bench bench-pool bench-jobs clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -47,6 +47,14 @@ test-swift:
 test-api:
 	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
 	  $(PY) -m pytest -q Tests/api
+
+# Clientele against its peers (../shared/bench) in one run: `make bench`, `make bench SEED_N=1000000`, RUNS=3.
+bench: db build-release deps
+	scripts/bench.sh
+
+# The pipelined pool against pgbench on the same point SELECT, one run (scripts/bench-pool.sh).
+bench-pool: build-release
+	scripts/bench-pool.sh
 
 # Queue throughput and enqueue-to-start latency of `clientele worker`, as ratios to pgbench and to a bare
 # NOTIFY round trip measured in the same run (bench/jobs.py). Not part of `make test`.

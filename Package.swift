@@ -54,6 +54,8 @@ let package = Package(
         ),
         // C helpers Swift cannot express (variadic prctl).
         .target(name: "CShims", path: "Sources/CShims"),
+        // Counters in memory shared by the processes of `serve`, summed by whichever worker is scraped.
+        .target(name: "SharedMetrics", dependencies: ["CShims"]),
         .target(
             name: "Postgres",
             dependencies: [
@@ -95,7 +97,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Auth", "Passwords",
+                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -103,11 +105,13 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
+                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "SharedMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `make bench-pool`: the pipelined path against pgbench (not part of the product).
+        .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),

@@ -7,6 +7,7 @@ import Auth
 import Customers
 import Passwords
 import Postgres
+import SharedMetrics
 
 /// What the routes need, built once per worker process after fork.
 public struct AdminAPIDependencies: Sendable {
@@ -21,11 +22,18 @@ public struct AdminAPIDependencies: Sendable {
     public var secureCookies: Bool
     /// Origins of the admin UI allowed by CORS (ADMIN_CORS).
     public var adminCORS: Set<String>
+    /// Where this process counts requests; under `serve`, a row of memory shared by all workers.
+    public var metrics: HTTPMetrics
+    /// Seconds a bearer or API token's user is remembered (AUTH_CACHE_TTL; 0: looked up every request).
+    public var credentialCacheTTL: Double
 
     public init(
         database: Database, logger: Logger, maxBodySize: Int, passwordHasher: PasswordHasher, auth: AuthService,
-        secureCookies: Bool = false, adminCORS: Set<String> = [], debugRoutes: Bool = false
+        secureCookies: Bool = false, adminCORS: Set<String> = [], metrics: HTTPMetrics = .standalone(),
+        credentialCacheTTL: Double = 1, debugRoutes: Bool = false
     ) {
+        self.credentialCacheTTL = credentialCacheTTL
+        self.metrics = metrics
         self.database = database
         self.auth = auth
         self.secureCookies = secureCookies
@@ -44,12 +52,14 @@ public enum AdminApplication {
         let routes = RouteTable()
         router.middlewares.add(
             RequestLifecycleMiddleware(
-                logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize))
+                logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize,
+                metrics: dependencies.metrics, database: dependencies.database))
         if !dependencies.adminCORS.isEmpty {
             router.middlewares.add(AdminCORSMiddleware(allowedOrigins: dependencies.adminCORS))
         }
-        router.middlewares.add(AuthenticationMiddleware(auth: dependencies.auth))
-        ServiceRoutes(database: dependencies.database).register(on: router, table: routes)
+        router.middlewares.add(
+            AuthenticationMiddleware(auth: dependencies.auth, cache: CredentialCache(ttl: dependencies.credentialCacheTTL)))
+        ServiceRoutes(database: dependencies.database, metrics: dependencies.metrics).register(on: router, table: routes)
         AuthRoutes(
             auth: dependencies.auth, cookie: SessionCookie(secure: dependencies.secureCookies),
             maxBodySize: dependencies.maxBodySize

@@ -1,7 +1,8 @@
 import Hummingbird
 
 /// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N
-/// milliseconds (at most a minute), so tests can hold a request in flight across a signal.
+/// milliseconds (at most a minute), so tests can hold a request in flight across a signal;
+/// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it).
 struct DebugRoutes {
     func register(on router: Router<AdminContext>, table: RouteTable) {
         table.record(.get, "/debug/sleep")
@@ -9,6 +10,19 @@ struct DebugRoutes {
             let milliseconds = min(60_000, max(0, request.uri.queryParameters["ms"].flatMap { Int(String($0)) } ?? 0))
             try await Task.sleep(for: .milliseconds(milliseconds))
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(milliseconds)")))
+        }
+        table.record(.get, "/debug/routes")
+        router.get("/debug/routes") { _, _ in
+            var writer = JSONWriter()
+            writer.beginArray()
+            for route in table.routes {
+                writer.beginObject()
+                writer.key("method"); writer.string("\(route.method)")
+                writer.key("path"); writer.string(route.path)
+                writer.endObject()
+            }
+            writer.endArray()
+            return Response.json(writer)
         }
     }
 }

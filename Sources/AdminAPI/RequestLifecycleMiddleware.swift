@@ -13,6 +13,8 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
     let routes: RouteTable
     let date: HTTPDate
     let maxBodySize: Int
+    let metrics: HTTPMetrics
+    let database: Database
 
     func handle(
         _ request: Request, context: AdminContext, next: (Request, AdminContext) async throws -> Response
@@ -45,6 +47,9 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         if request.uri.path.hasPrefix("/admin") { response.headers[.cacheControl] = "no-store" }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
+        metrics.record(
+            route: routes.number(of: request.method, request.uri.path), status: response.status.code,
+            seconds: elapsed / 1000, pool: database.poolStatistics)
         logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
             metadata: [

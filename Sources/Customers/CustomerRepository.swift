@@ -53,6 +53,24 @@ public struct CustomerRepository: Sendable {
         return try rows.first.map { try Customer(row: $0) }
     }
 
+    /// A customer and its live addresses (its default relation) in one statement: one row per address,
+    /// or one row with NULL address columns.
+    public func findWithShippingAddresses(id: String) async throws -> Customer? {
+        let rows = try await database.query(
+            """
+            SELECT \(Customer.columns), \(Address.columns)
+            FROM customer c LEFT JOIN address a ON a.customer_id = c.id AND a.deleted_at IS NULL
+            WHERE c.id = \(id) AND c.deleted_at IS NULL
+            ORDER BY a.created_at, a.id
+            """)
+        guard let first = rows.first else { return nil }
+        var customer = try Customer(row: first)
+        customer.shippingAddresses = try rows.rows.filter { !$0.result.isNull(row: $0.index, column: 12) }.map {
+            try Address(row: $0, offset: 12)
+        }
+        return customer
+    }
+
     /// One page and the exact number of matches, in one statement. Without a search, group or time
     /// filter the count is read from `customer_counter` instead of counting rows.
     public func list(_ query: CustomerListQuery) async throws -> (customers: [Customer], count: Int) {

@@ -178,7 +178,7 @@ public final class Master {
         fflush(nil)
         let child = fork()
         if child == 0 {
-            exit(runWorker(slotIndex: slotIndex, entry: entry))
+            exit(runWorker(slotIndex: slotIndex, entryIndex: entryIndex, entry: entry))
         }
         if child < 0 {
             logger.error("fork failed: \(String(cString: strerror(errno)))")
@@ -192,7 +192,7 @@ public final class Master {
     }
 
     /// In the child, right after fork.
-    private func runWorker(slotIndex: Int, entry: ScoreboardEntry) -> Int32 {
+    private func runWorker(slotIndex: Int, entryIndex: Int, entry: ScoreboardEntry) -> Int32 {
         // Undo the master's signal set-up: the worker handles its own signals.
         var empty = sigset_t()
         sigemptyset(&empty)
@@ -203,7 +203,7 @@ public final class Master {
         for (index, slot) in slots.enumerated() where index != slotIndex { close(slot.socket) }
         let jitter = configuration.maxRequestsJitter > 0 ? Int.random(in: 0...configuration.maxRequestsJitter) : 0
         let context = WorkerContext(
-            listeningSocket: slots[slotIndex].socket, scoreboard: entry, masterPID: pid,
+            index: entryIndex, listeningSocket: slots[slotIndex].socket, scoreboard: entry, masterPID: pid,
             gracefulTimeout: configuration.gracefulTimeout,
             maxRequests: configuration.maxRequests > 0 ? configuration.maxRequests + jitter : 0)
         return workerMain(context)
@@ -215,6 +215,7 @@ public final class Master {
             let child = waitpid(-1, &status, WNOHANG)
             if child <= 0 { return }
             guard let worker = workers.removeValue(forKey: child) else { continue }
+            configuration.onWorkerExit?(worker.scoreboardIndex)
             freeScoreboardEntries.append(worker.scoreboardIndex)
             let exitDescription = Self.describe(status)
             let slotIndex = worker.slot

@@ -11,6 +11,9 @@ public struct PreforkConfiguration: Sendable {
     /// `maxRequestsJitter` at random so that they do not all restart at once.
     public var maxRequests: Int
     public var maxRequestsJitter: Int
+    /// Called in the master when a worker has exited, with the worker's index (see `WorkerContext.index`),
+    /// before the index is given to another worker.
+    public var onWorkerExit: (@Sendable (Int) -> Void)?
 
     public init(
         host: String, port: Int, workers: Int, gracefulTimeout: Int = 30, workerTimeout: Int = 30,
@@ -28,6 +31,8 @@ public struct PreforkConfiguration: Sendable {
 
 /// What a worker process is handed after fork.
 public struct WorkerContext: Sendable {
+    /// This worker's index among the live workers (0..<Scoreboard.capacity); no two live workers share one.
+    public let index: Int
     /// Its slot's listening socket (already bound and listening).
     public let listeningSocket: Int32
     /// Its entry in the scoreboard: mark ready, beat, count requests.

@@ -6,6 +6,7 @@ import Logging
 import Passwords
 import Postgres
 import Prefork
+import SharedMetrics
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,14 +21,21 @@ struct Serve: ParsableCommand {
         let environment = Environment()
         let settings = ServeSettings(environment: environment, host: host, port: port, workers: workers)
         LineLogHandler.bootstrap(environment)
+        // Mapped before the first fork: every worker writes its own row, any worker can sum them all.
+        let metrics = SharedMetricsRegion(
+            rows: Scoreboard.capacity, counters: HTTPMetrics.counterCount, gauges: HTTPMetrics.gaugeCount)
+        var prefork = settings.prefork
+        prefork.onWorkerExit = { index in metrics.retire(index) }
         let master = Master(
-            configuration: settings.prefork, logger: Logger(label: "clientele.serve"),
-            workerMain: { context in Self.runWorker(context, settings: settings) })
+            configuration: prefork, logger: Logger(label: "clientele.serve"),
+            workerMain: { context in
+                Self.runWorker(context, settings: settings, metrics: HTTPMetrics(region: metrics, row: context.index))
+            })
         throw ExitCode(master.run())
     }
 
     /// Runs in each forked worker: everything with threads is created here, after fork.
-    static func runWorker(_ context: WorkerContext, settings: ServeSettings) -> Int32 {
+    static func runWorker(_ context: WorkerContext, settings: ServeSettings, metrics: HTTPMetrics) -> Int32 {
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
         let database = Database(
@@ -39,7 +47,8 @@ struct Serve: ParsableCommand {
         let dependencies = AdminAPIDependencies(
             database: database, logger: logger, maxBodySize: settings.maxBodySize,
             passwordHasher: settings.passwordHasher, auth: AuthService(database: database, configuration: settings.auth),
-            secureCookies: settings.secureCookies, adminCORS: settings.adminCORS, debugRoutes: settings.debugRoutes)
+            secureCookies: settings.secureCookies, adminCORS: settings.adminCORS, metrics: metrics,
+            credentialCacheTTL: Double(settings.credentialCacheTTL), debugRoutes: settings.debugRoutes)
         return server.run(
             makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
             onStop: { database.shutdown() })
@@ -59,6 +68,7 @@ struct ServeSettings: Sendable {
     let auth: AuthConfiguration
     let secureCookies: Bool
     let adminCORS: Set<String>
+    let credentialCacheTTL: Int
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
         databaseURL = environment.required("DATABASE_URL")
@@ -96,6 +106,7 @@ struct ServeSettings: Sendable {
             fail("\(error)")
         }
         secureCookies = environment.bool("COOKIE_SECURE", default: false)
+        credentialCacheTTL = environment.int("AUTH_CACHE_TTL", default: 1, range: 0...60)
         adminCORS = Set((environment.string("ADMIN_CORS") ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty })

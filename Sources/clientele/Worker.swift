@@ -17,7 +17,7 @@ struct Worker: ParsableCommand {
         let environment = Environment()
         if let concurrency, !(1...1000).contains(concurrency) { fail("--concurrency must be in 1...1000, got \(concurrency)") }
         let settings = WorkerSettings(environment, concurrency: concurrency)
-        bootstrapLogging(environment)
+        LineLogHandler.bootstrap(environment)
         var logger = Logger(label: "clientele.worker")
         logger[metadataKey: "process"] = "worker"
         let transport = makeTransport(settings, logger: logger)
@@ -54,7 +54,7 @@ struct Worker: ParsableCommand {
             source.resume()
             return source
         }
-        runBlocking {
+        try runBlocking {
             await runner.run()
             database.shutdown()
         }
@@ -127,28 +127,4 @@ private func makeTransport(_ settings: WorkerSettings, logger: Logger) -> any Ma
             fail("MAIL_TRANSPORT: \(error)")
         }
     }
-}
-
-/// LOG_LEVEL (trace, debug, info, notice, warning, error, critical); logs go to standard error.
-func bootstrapLogging(_ environment: Environment) {
-    let text = environment.string("LOG_LEVEL")?.lowercased() ?? "info"
-    guard let level = Logger.Level(rawValue: text) else {
-        fail("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
-    }
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
-}
-
-/// Runs async work from the synchronous entry point (kept synchronous so that `serve` forks before any
-/// thread exists) and blocks this thread until it is done.
-func runBlocking(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await body()
-        done.signal()
-    }
-    done.wait()
 }

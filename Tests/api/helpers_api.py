@@ -5,7 +5,6 @@ Test modules import the `api` fixture from here (`from helpers_api import api`),
 the suite goes through `Api.request` and picks up the credentials of `auth_headers`.
 """
 import functools
-import json
 import random
 import re
 import threading
@@ -28,7 +27,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 CUSTOMER_KEYS = {"id", "email", "first_name", "last_name", "billing_address_id", "phone", "has_account",
                  "metadata", "created_at", "updated_at", "deleted_at"}
-CUSTOMER_RELATIONS = {"billing_address", "shipping_addresses", "groups"}
 ADDRESS_KEYS = {"id", "customer_id", "company", "first_name", "last_name", "address_1", "address_2", "city",
                 "country_code", "province", "postal_code", "phone", "metadata", "created_at", "updated_at",
                 "deleted_at"}
@@ -299,7 +297,3 @@ def snapshot(db):
 
 def ids(items):
     return [item["id"] for item in items]
-
-
-def dumps(value):
-    return json.dumps(value, separators=(",", ":"))

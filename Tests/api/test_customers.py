@@ -182,9 +182,10 @@ def test_twenty_concurrent_creates_of_one_email_give_one_201_and_nineteen_422(ap
     email = new_email("race")
     barrier = threading.Barrier(20)
 
-    def create(_):
+    def create(i):
         barrier.wait(10)
-        return api.post("/admin/customers", json=customer_body(email=email))
+        variant = email if i % 2 else f"  {email.upper()} "  # the same address once normalised
+        return api.post("/admin/customers", json=customer_body(email=variant))
 
     with ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(create, range(20)))
@@ -378,6 +379,20 @@ def test_q_percent_and_underscore_match_themselves(api):
     assert listing(api, {"q": f"%{tag}"})["customers"] == []
 
 
+def test_q_backslash_matches_itself(api):
+    tag = unique()
+    backslash = create_customer(api, last_name=f"back\\slash{tag}")["id"]
+    create_customer(api, last_name=f"backslash{tag}")
+    assert ids(listing(api, {"q": f"k\\slash{tag}"})["customers"]) == [backslash]
+
+
+def test_q_is_case_insensitive_beyond_ascii(api):
+    tag = unique()
+    zoe = create_customer(api, first_name=f"Zoë{tag}", last_name=f"Ørsted{tag}")["id"]
+    assert ids(listing(api, {"q": f"ZOË{tag}"})["customers"]) == [zoe]
+    assert ids(listing(api, {"q": f"ørsted{tag}"})["customers"]) == [zoe]
+
+
 def grouped_customers(api):
     """c1 in g1, c2 in g2, c3 in both, c4 in none."""
     g1, g2 = create_group(api)["id"], create_group(api)["id"]
@@ -440,6 +455,18 @@ def test_updated_at_operators_filter_and_combine_with_created_at(api):
                         200)["customers"])) == {feb, mar}
 
 
+def test_timestamp_filters_accept_an_offset_other_than_utc(api):
+    tag, jan, feb, mar = created_at_fixture(api)
+    # 2022-01-31T23:00:00-02:00 is 2022-02-01T01:00:00Z: after February's customer.
+    payload = listing(api, {"q": tag, "created_at[gt]": "2022-01-31T23:00:00.000-02:00"})
+    assert ids(payload["customers"]) == [mar]
+
+
+def test_an_offset_too_large_for_an_integer_is_400_not_500(api):
+    assert_invalid(api.get("/admin/customers", params={"offset": "9" * 30}), mentions="offset")
+    assert_invalid(api.get("/admin/customers", params={"limit": "9" * 30}), mentions="limit")
+
+
 @pytest.mark.parametrize("query", ["created_at[gt]=yesterday", "created_at[lt]=2022-13-45T00:00:00.000Z",
                                    "updated_at[gte]=12", "created_at[between]=2022-01-01T00:00:00.000Z"])
 def test_an_invalid_timestamp_filter_is_400(api, query):
@@ -495,6 +522,27 @@ def test_fields_returns_only_id_and_the_requested_fields_plus_expanded_relations
 @pytest.mark.parametrize("value", ["nope", "email,password_hash", "orders"])
 def test_an_unknown_field_in_fields_is_400(api, value):
     assert_invalid(api.get("/admin/customers", params={"fields": value}), mentions_any=["fields", value.split(",")[-1]])
+
+
+def test_text_with_quotes_backslashes_control_characters_and_emoji_round_trips(api):
+    first_name = 'O"Brien \\ back\\slash'
+    last_name = "tab\there\nnew line \u0001 Zoë 😀 \u2028"
+    metadata = {"quote\"key": "va\\lue", "emoji": "🎉", "nested": {"list": [1.5, -2, None, True, "ß"]},
+                "control": "\u0001\u001f\u007f"}
+    customer = create_customer(api, first_name=first_name, last_name=last_name, metadata=metadata)
+    assert (customer["first_name"], customer["last_name"], customer["metadata"]) == (first_name, last_name, metadata)
+    read = body(api.get(f"/admin/customers/{customer['id']}"), 200)["customer"]
+    assert (read["first_name"], read["last_name"], read["metadata"]) == (first_name, last_name, metadata)
+
+
+@pytest.mark.parametrize("field", ["first_name", "metadata"])
+def test_a_nul_character_is_never_a_500(api, field):
+    value = "a\u0000b" if field == "first_name" else {"k": "a\u0000b"}
+    response = api.post("/admin/customers", json=customer_body(**{field: value}))
+    if response.status_code == 201:
+        assert response.json()["customer"][field] == value
+    else:
+        assert_invalid(response, mentions=field)
 
 
 # --- GET /admin/customers/:id --------------------------------------------------------------------------------
@@ -563,6 +611,20 @@ def test_update_with_expand_answers_those_relations(api):
     updated = update(api, customer["id"], {"first_name": "X"}, params={"expand": "groups"})["customer"]
     assert_customer(updated, relations={"groups"})
     assert updated["groups"] == []
+
+
+def test_update_with_fields_answers_id_those_fields_and_the_default_relation(api):
+    customer = create_customer(api)
+    updated = update(api, customer["id"], {"first_name": "Only"}, params={"fields": "first_name"})["customer"]
+    assert updated == {"id": customer["id"], "first_name": "Only", "shipping_addresses": []}
+
+
+def test_update_moves_updated_at_to_now_and_keeps_created_at(api):
+    customer = create_customer(api)
+    set_sql(api.db, customer["id"], updated_at="2020-01-01T00:00:00Z")
+    updated = update(api, customer["id"], {"last_name": "Later"})["customer"]
+    assert abs(parse_timestamp(updated["updated_at"]) - datetime.now(timezone.utc)) < timedelta(minutes=2)
+    assert updated["created_at"] == customer["created_at"]
 
 
 def test_changing_the_email_of_a_registered_customer_is_400_and_changes_nothing(api):
@@ -774,7 +836,8 @@ def test_rejected_requests_record_no_event(api):
     assert api.post("/admin/customers", json=customer_body(email=customer["email"])).status_code == 422
     assert api.post("/admin/customers", json=customer_body(email="bad")).status_code == 400
     assert api.post(f"/admin/customers/{customer['id']}", json={"email": new_email()}).status_code == 400
-    assert api.post(f"/admin/customers/{customer['id']}", json={"groups": [{"id": "cgrp_" + ulid()}]}).status_code == 404
+    unknown_group = {"groups": [{"id": "cgrp_" + ulid()}]}
+    assert api.post(f"/admin/customers/{customer['id']}", json=unknown_group).status_code == 404
     assert api.post(f"/admin/customers/cus_{ulid()}", json={"first_name": "x"}).status_code == 404
     assert api.delete(f"/admin/customers/cus_{ulid()}").status_code == 404
     assert count_rows(api.db, "job") == before
@@ -811,6 +874,40 @@ def test_every_response_carries_a_request_id_and_admin_responses_are_not_cached(
     request_ids = [r.headers["X-Request-Id"] for r in responses]
     assert len(set(request_ids)) == len(request_ids)
     assert api.get("/health").headers.get("X-Request-Id")
+
+
+@pytest.mark.parametrize("missing", ["x'; DROP TABLE customer; --", "cus_%00", "a" * 300])
+def test_a_path_id_with_odd_characters_is_a_plain_404(api, missing):
+    response = api.get("/admin/customers/" + requests.utils.quote(missing, safe=""))
+    assert_error(response, 404, "not_found")
+    assert count_rows(api.db, "customer") > 0
+
+
+def test_a_body_over_the_size_limit_is_413_payload_too_large(api):
+    before = snapshot(api.db)
+    response = api.post("/admin/customers", json=customer_body(metadata={"blob": "a" * 1_100_000}))
+    assert_error(response, 413, "payload_too_large")
+    assert response.headers.get("X-Request-Id")
+    assert snapshot(api.db) == before
+
+
+def test_a_request_head_over_32_kib_is_431_with_an_empty_body(api):
+    response = api.get("/admin/customers", headers={"X-Padding": "a" * 40_000})
+    assert response.status_code == 431
+    assert response.content == b""
+
+
+def test_deeply_nested_metadata_is_answered_and_the_server_keeps_serving(api):
+    depth = 100_000
+    raw = '{"email": "' + new_email() + '", "first_name": "A", "last_name": "B", "password": "password-123", ' \
+          '"metadata": {"deep": ' + "[" * depth + "]" * depth + "}}"
+    before = snapshot(api.db)
+    response = api.post("/admin/customers", data=raw)
+    assert response.status_code in (201, 400), response.text[:300]
+    if response.status_code == 400:
+        assert_invalid(response)
+        assert snapshot(api.db) == before
+    assert body(api.get("/admin/customers", params={"limit": 1}), 200)["limit"] == 1
 
 
 @needs_auth

@@ -7,6 +7,7 @@ import Hummingbird
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AdminContext
     let auth: AuthService
+    let cache: CredentialCache
 
     static let openRoutes: Set<String> = ["POST /admin/auth", "POST /admin/auth/token"]
 
@@ -30,12 +31,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return try await auth.user(bearerToken: String(parts[1]))
+                let token = String(parts[1])
+                return try await cache.user(for: "bearer " + token) { try await auth.user(bearerToken: token) }
             }
             return nil
         }
         if let token = request.headers[.medusaAccessToken] {
-            return try await auth.user(apiToken: token)
+            return try await cache.user(for: "token " + token) { try await auth.user(apiToken: token) }
         }
         if let session = Cookies(request.headers[.cookie]).value(SessionCookie.name) {
             return try await auth.user(sessionCookie: session)

@@ -63,19 +63,7 @@ struct CustomerGroupRoutes {
             var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
             guard try await groups.find(id: id) != nil else { throw APIError(CustomerError.groupNotFound(id)) }
             query.groupIDs = [id]
-            var (page, count) = try await customers.list(query)
-            try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
-            var writer = JSONWriter(capacity: 512 * max(1, page.count))
-            writer.beginObject()
-            writer.key("customers")
-            writer.beginArray()
-            for customer in page { CustomerJSON.write(customer, shape: shape, into: &writer) }
-            writer.endArray()
-            writer.key("count"); writer.int(count)
-            writer.key("offset"); writer.int(query.offset)
-            writer.key("limit"); writer.int(query.limit)
-            writer.endObject()
-            return Response.json(writer)
+            return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
         for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {
             table.record(method, "/admin/customer-groups/:id/customers/batch")
@@ -119,10 +107,7 @@ struct CustomerGroupRoutes {
                     "order must be one of \(CustomerGroupOrderField.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
             }
         }
-        var expandCustomers = false
-        if let expand = items.value("expand") {
-            if expand == "customers" { expandCustomers = true } else { validator.add("expand must be a subset of customers") }
-        }
+        let expandCustomers = Self.expandsCustomers(items, into: &validator)
         try validator.finish()
         var (page, count) = try await groups.list(query)
         if expandCustomers && !page.isEmpty {
@@ -154,12 +139,17 @@ struct CustomerGroupRoutes {
     static func readExpand(_ items: QueryItems, allowed: Set<String>) throws -> Bool {
         var validator = Validator()
         validator.rejectUnknown(items.items.map(\.key), allowed: allowed)
-        var expandCustomers = false
-        if let expand = items.value("expand") {
-            if expand == "customers" { expandCustomers = true } else { validator.add("expand must be a subset of customers") }
-        }
+        let expandCustomers = expandsCustomers(items, into: &validator)
         try validator.finish()
         return expandCustomers
+    }
+
+    /// `expand=customers`, the one relation a group has.
+    static func expandsCustomers(_ items: QueryItems, into validator: inout Validator) -> Bool {
+        guard let expand = items.value("expand") else { return false }
+        if expand == "customers" { return true }
+        validator.add("expand must be a subset of customers")
+        return false
     }
 
     /// `customer_ids`: a non-empty array of `{"id": ...}`.

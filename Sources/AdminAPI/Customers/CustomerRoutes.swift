@@ -31,6 +31,11 @@ struct CustomerRoutes {
 
     func list(_ request: Request) async throws -> Response {
         let (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
+        return try await Self.listResponse(query, shape: shape, customers: customers)
+    }
+
+    /// `{"customers": [...], "count", "offset", "limit"}` for a list query (also a group's members).
+    static func listResponse(_ query: CustomerListQuery, shape: CustomerShape, customers: CustomerRepository) async throws -> Response {
         var (page, count) = try await customers.list(query)
         try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
         var writer = JSONWriter(capacity: 512 * max(1, page.count))
@@ -48,10 +53,13 @@ struct CustomerRoutes {
 
     func retrieve(_ request: Request, id: String) async throws -> Response {
         let shape = try Self.readShape(request)
-        // The customer and its relations are asked for at once; the pipeline sends them in one batch.
-        async let found = customers.find(id: id)
         let relations = CustomerRelations(customers: customers)
-        async let loaded = relations.fetch(shape.expand, customerIDs: [id])
+        // The default relation comes with the customer in one statement; other relations are asked for at
+        // the same time, so that the pipeline sends them in one batch.
+        var others = shape.expand
+        let withAddresses = others.remove(.shipping_addresses) != nil
+        async let found = withAddresses ? customers.findWithShippingAddresses(id: id) : customers.find(id: id)
+        async let loaded = relations.fetch(others, customerIDs: [id])
         guard var customer = try await found else { throw APIError.customerNotFound(id) }
         try await relations.apply(loaded, to: &customer)
         if shape.expand.contains(.billing_address) { try await relations.loadBillingAddress(into: &customer) }

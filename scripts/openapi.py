@@ -1,0 +1,696 @@
+#!/usr/bin/env python3
+"""The OpenAPI 3.1 document of Clientele's HTTP API (every route of API.md), kept as Python data.
+
+    python3 scripts/openapi.py          writes openapi/openapi.json and Sources/AdminAPI/OpenAPIDocument.swift
+    python3 scripts/openapi.py --check  exits 1 when either file differs from what would be written (CI)
+
+The server serves the Swift copy at GET /openapi.json; Tests/api/test_openapi.py checks the document
+against the router (every route documented, nothing documented that is not routed), against the
+OpenAPI 3.1 schema, and against live responses.
+"""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JSON_PATH = os.path.join(ROOT, "openapi", "openapi.json")
+SWIFT_PATH = os.path.join(ROOT, "Sources", "AdminAPI", "OpenAPIDocument.swift")
+
+
+def ref(kind, name):
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def schema(name):
+    return ref("schemas", name)
+
+
+def nullable(type_, **extra):
+    return {"type": [type_, "null"], **extra}
+
+
+def csv_pattern(names):
+    """A comma-separated subset of `names` (spaces around names allowed, empty allowed)."""
+    return r"^[ ,]*(?:(?:" + "|".join(names) + r") *(?:,[ ,]*|$))*$"
+
+
+def order_pattern(names):
+    return r"^-?(?:" + "|".join(names) + r")$"
+
+
+ULID = r"[0-7][0-9A-HJKMNP-TV-Z]{25}"
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+TIMESTAMP = {"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
+             "description": "ISO 8601 UTC with milliseconds, e.g. 2024-01-01T00:00:00.000Z"}
+NULLABLE_TIMESTAMP = {**TIMESTAMP, "type": ["string", "null"]}
+METADATA = {"type": ["object", "null"], "description": "Free-form JSON object."}
+
+CUSTOMER_FIELDS = ["id", "email", "first_name", "last_name", "billing_address_id", "phone", "has_account",
+                   "metadata", "created_at", "updated_at", "deleted_at"]
+CUSTOMER_RELATIONS = ["billing_address", "shipping_addresses", "groups"]
+CUSTOMER_ORDER_FIELDS = ["id", "email", "first_name", "last_name", "phone", "has_account", "created_at",
+                         "updated_at"]
+GROUP_ORDER_FIELDS = ["id", "name", "created_at", "updated_at"]
+ADDRESS_TEXT_FIELDS = ["company", "first_name", "last_name", "address_1", "address_2", "city", "country_code",
+                       "province", "postal_code", "phone"]
+ERROR_TYPES = ["invalid_data", "unauthorized", "not_found", "not_allowed", "precondition_failed",
+               "payload_too_large", "duplicate_error", "too_many_requests", "service_unavailable",
+               "unknown_error"]
+
+# --- components/schemas -----------------------------------------------------------------------------------
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "description": "Every error body (API.md \"Errors\"). A 500 never carries internal detail.",
+        "properties": {
+            "type": {"type": "string", "enum": ERROR_TYPES},
+            "message": {"type": "string", "minLength": 1,
+                        "description": "All validation messages of one request joined with \", \"."},
+            "code": {"type": "string", "enum": ["invalid_request_error", "unknown_error"]},
+        },
+        "required": ["type", "message"],
+        "additionalProperties": False,
+    },
+    "Customer": {
+        "type": "object",
+        "description": ("A customer (API.md \"The customer object\"). Only `id` is always present: with the "
+                        "`fields` query parameter the other fields may be absent. Relations are present only when "
+                        "expanded (by `expand`, or by a route's default relations). `password_hash` never "
+                        "appears."),
+        "properties": {
+            "id": {"type": "string", "pattern": f"^cus_{ULID}$"},
+            "email": {"type": "string", "description": "Stored trimmed and lower case."},
+            "first_name": nullable("string"),
+            "last_name": nullable("string"),
+            "billing_address_id": nullable("string"),
+            "phone": nullable("string"),
+            "has_account": {"type": "boolean"},
+            "metadata": METADATA,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "deleted_at": NULLABLE_TIMESTAMP,
+            "billing_address": {"anyOf": [schema("Address"), {"type": "null"}]},
+            "shipping_addresses": {"type": "array", "items": schema("Address"),
+                                   "description": "Non-deleted addresses, oldest first."},
+            "groups": {"type": "array", "items": schema("CustomerGroup")},
+        },
+        "required": ["id"],
+        "additionalProperties": False,
+    },
+    "Address": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": f"^addr_{ULID}$"},
+            "customer_id": {"type": "string", "pattern": f"^cus_{ULID}$"},
+            **{name: nullable("string") for name in ADDRESS_TEXT_FIELDS},
+            "country_code": nullable("string", pattern="^[a-z]{2}$",
+                                     description="ISO 3166-1 alpha-2, lower case."),
+            "metadata": METADATA,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "deleted_at": NULLABLE_TIMESTAMP,
+        },
+        "required": ["id", "customer_id", *ADDRESS_TEXT_FIELDS, "metadata", "created_at", "updated_at",
+                     "deleted_at"],
+        "additionalProperties": False,
+    },
+    "CustomerGroup": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "pattern": f"^cgrp_{ULID}$"},
+            "name": {"type": "string"},
+            "metadata": METADATA,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "deleted_at": NULLABLE_TIMESTAMP,
+            "customers": {"type": "array", "items": schema("Customer"),
+                          "description": "Present only with `expand=customers`."},
+        },
+        "required": ["id", "name", "metadata", "created_at", "updated_at", "deleted_at"],
+        "additionalProperties": False,
+    },
+    "User": {
+        "type": "object",
+        "description": "An admin user; never the password hash or the api token.",
+        "properties": {
+            "id": {"type": "string", "pattern": f"^usr_{ULID}$"},
+            "email": {"type": "string"},
+            "first_name": nullable("string"),
+            "last_name": nullable("string"),
+            "role": {"type": "string"},
+            "metadata": METADATA,
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "deleted_at": NULLABLE_TIMESTAMP,
+        },
+        "required": ["id", "email", "first_name", "last_name", "role", "metadata", "created_at", "updated_at",
+                     "deleted_at"],
+        "additionalProperties": False,
+    },
+    "CustomerList": {
+        "type": "object",
+        "properties": {
+            "customers": {"type": "array", "items": schema("Customer")},
+            "count": {"type": "integer", "minimum": 0, "description": "Exact total of matching customers."},
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        "required": ["customers", "count", "offset", "limit"],
+        "additionalProperties": False,
+    },
+    "AddressList": {
+        "type": "object",
+        "properties": {
+            "addresses": {"type": "array", "items": schema("Address")},
+            "count": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        "required": ["addresses", "count", "offset", "limit"],
+        "additionalProperties": False,
+    },
+    "CustomerGroupList": {
+        "type": "object",
+        "properties": {
+            "customer_groups": {"type": "array", "items": schema("CustomerGroup")},
+            "count": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        "required": ["customer_groups", "count", "offset", "limit"],
+        "additionalProperties": False,
+    },
+    "CustomerResponse": {
+        "type": "object", "properties": {"customer": schema("Customer")},
+        "required": ["customer"], "additionalProperties": False,
+    },
+    "AddressResponse": {
+        "type": "object", "properties": {"address": schema("Address")},
+        "required": ["address"], "additionalProperties": False,
+    },
+    "CustomerGroupResponse": {
+        "type": "object", "properties": {"customer_group": schema("CustomerGroup")},
+        "required": ["customer_group"], "additionalProperties": False,
+    },
+    "UserResponse": {
+        "type": "object", "properties": {"user": schema("User")},
+        "required": ["user"], "additionalProperties": False,
+    },
+    "AccessToken": {
+        "type": "object",
+        "properties": {"access_token": {
+            "type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$",
+            "description": "A JWT (HS256) with payload {user_id, domain: \"admin\"}, expiring in 24 hours."}},
+        "required": ["access_token"],
+        "additionalProperties": False,
+    },
+    "Empty": {"type": "object", "additionalProperties": False},
+    # --- request bodies ---
+    "Credentials": {
+        "type": "object",
+        "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string"}},
+        "required": ["email", "password"],
+        "additionalProperties": False,
+    },
+    "CustomerCreate": {
+        "type": "object",
+        "properties": {
+            "email": {"type": "string", "format": "email",
+                      "description": "Trimmed and lower-cased before it is stored."},
+            "first_name": {"type": "string"},
+            "last_name": {"type": "string"},
+            "password": {"type": "string", "minLength": 8},
+            "phone": nullable("string"),
+            "metadata": {**METADATA, "description": "Stored as sent; `null` is the same as absent."},
+        },
+        "required": ["email", "first_name", "last_name", "password"],
+        "additionalProperties": False,
+    },
+    "CustomerUpdate": {
+        "type": "object",
+        "description": "All fields optional. `null` for email, password or metadata is the same as absent.",
+        "properties": {
+            "email": {"type": ["string", "null"], "format": "email",
+                      "description": "Cannot change for a customer with an account (400); the same email is "
+                                     "accepted."},
+            "first_name": nullable("string"),
+            "last_name": nullable("string"),
+            "password": {"type": ["string", "null"], "minLength": 8, "description": "Re-hashed."},
+            "phone": nullable("string"),
+            "metadata": {**METADATA, "description": "Merged into the stored object; a key sent with value "
+                                                    "\"\" is removed."},
+            "groups": {
+                "type": "array",
+                "description": "Replaces the membership; [] clears it; an unknown group id is a 404.",
+                "items": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"],
+                          "additionalProperties": False},
+            },
+        },
+        "additionalProperties": False,
+    },
+    "AddressCreate": {
+        "type": "object",
+        "properties": {
+            **{name: nullable("string") for name in ADDRESS_TEXT_FIELDS},
+            "address_1": {"type": "string"},
+            "country_code": {"type": "string", "pattern": "^[A-Za-z]{2}$",
+                             "description": "Two letters, stored lower case."},
+            "metadata": METADATA,
+            "is_default_billing": {"type": ["boolean", "null"],
+                                   "description": "true sets the customer's billing_address_id to this "
+                                                  "address."},
+        },
+        "required": ["address_1", "country_code"],
+        "additionalProperties": False,
+    },
+    "AddressUpdate": {
+        "type": "object",
+        "properties": {
+            **{name: nullable("string") for name in ADDRESS_TEXT_FIELDS},
+            "country_code": nullable("string", pattern="^[A-Za-z]{2}$",
+                                     description="Two letters, stored lower case."),
+            "metadata": {**METADATA, "description": "Merged into the stored object; a key sent with value "
+                                                    "\"\" is removed."},
+            "is_default_billing": {"type": ["boolean", "null"],
+                                   "description": "true sets the customer's billing_address_id to this "
+                                                  "address."},
+        },
+        "additionalProperties": False,
+    },
+    "CustomerGroupCreate": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "metadata": METADATA},
+        "required": ["name"],
+        "additionalProperties": False,
+    },
+    "CustomerGroupUpdate": {
+        "type": "object",
+        "properties": {"name": {"type": "string"},
+                       "metadata": {**METADATA, "description": "Merged into the stored object; a key sent "
+                                                               "with value \"\" is removed."}},
+        "additionalProperties": False,
+    },
+    "CustomerGroupBatch": {
+        "type": "object",
+        "properties": {"customer_ids": {
+            "type": "array", "minItems": 1,
+            "items": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"],
+                      "additionalProperties": False}}},
+        "required": ["customer_ids"],
+        "additionalProperties": False,
+    },
+}
+
+
+def deletion(object_name):
+    return {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "object": {"const": object_name}, "deleted": {"const": True}},
+        "required": ["id", "object", "deleted"],
+        "additionalProperties": False,
+    }
+
+
+SCHEMAS["CustomerDeleted"] = deletion("customer")
+SCHEMAS["AddressDeleted"] = deletion("customer_address")
+SCHEMAS["CustomerGroupDeleted"] = deletion("customer_group")
+
+# --- components/headers -----------------------------------------------------------------------------------
+
+HEADERS = {
+    "X-Request-Id": {"description": "The request's id (the client's own when it sent a short printable one); "
+                                    "every response carries it, and the log lines of the request name it.",
+                     "schema": {"type": "string"}},
+    "ETag": {"description": "The customer's version; changes with every committed change of the customer. "
+                            "Send it back as If-Match to make an update conditional.",
+             "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer", "minimum": 0}},
+    "Set-Cookie": {"description": "The session cookie `clientele.sid` (HttpOnly, SameSite=Lax, Secure when "
+                                  "configured).", "schema": {"type": "string"}},
+}
+
+REQUEST_ID = {"X-Request-Id": ref("headers", "X-Request-Id")}
+
+
+def error_response(description, type_, *, message=None, code=None, retry_after=False):
+    constraint = {"properties": {"type": {"const": type_}}}
+    if message is not None:
+        constraint["properties"]["message"] = {"const": message}
+    if code is not None:
+        constraint["properties"]["code"] = {"const": code}
+        constraint["required"] = ["code"]
+    headers = dict(REQUEST_ID)
+    if retry_after:
+        headers["Retry-After"] = ref("headers", "Retry-After")
+    return {
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"schema": {"allOf": [schema("Error"), constraint]}}},
+    }
+
+
+RESPONSES = {
+    "BadRequest": error_response("invalid_data: a malformed body or query, an unknown key, a failed rule.",
+                                 "invalid_data"),
+    "Unauthorized": error_response("unauthorized: no valid credentials (or wrong email or password on login).",
+                                   "unauthorized", message="Unauthorized"),
+    "NotFound": error_response("not_found: the resource (or a resource named in the body) does not exist.",
+                               "not_found"),
+    "PreconditionFailed": error_response("precondition_failed: a stale If-Match.", "precondition_failed"),
+    "PayloadTooLarge": error_response("payload_too_large: the body exceeds the configured limit.",
+                                      "payload_too_large"),
+    "DuplicateError": error_response("duplicate_error.", "duplicate_error", code="invalid_request_error"),
+    "TooManyRequests": error_response("too_many_requests: login throttling, until the window passes.",
+                                      "too_many_requests", retry_after=True),
+    "ServiceUnavailable": error_response("service_unavailable: the database pool is exhausted or the database "
+                                         "is down.", "service_unavailable", retry_after=True),
+    "InternalError": error_response("unknown_error; the detail goes to the log with the request id.",
+                                    "unknown_error", message="An unknown error occurred.", code="unknown_error"),
+}
+
+# --- components/parameters --------------------------------------------------------------------------------
+
+
+def query(name, schema_, description, **extra):
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema_,
+            **extra}
+
+
+PARAMETERS = {
+    "CustomerId": {"name": "id", "in": "path", "required": True, "description": "The customer's id (cus_...).",
+                   "schema": {"type": "string"}},
+    "CustomerGroupId": {"name": "id", "in": "path", "required": True,
+                        "description": "The customer group's id (cgrp_...).", "schema": {"type": "string"}},
+    "AddressId": {"name": "address_id", "in": "path", "required": True,
+                  "description": "The address's id (addr_...).", "schema": {"type": "string"}},
+    "Limit": query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 50},
+                   "Page size; 0 returns no rows, only count; above 1000 is a 400."),
+    "Offset": query("offset", {"type": "integer", "minimum": 0, "default": 0}, "Rows to skip."),
+    "CustomerSearch": query("q", {"type": "string", "maxLength": 1000},
+                            "Case-insensitive substring of email, first_name, last_name or phone (% and _ match "
+                            "themselves); \"first last\" matches the full name."),
+    "HasAccount": query("has_account", {"type": "boolean"}, "`true` or `false`; anything else is a 400."),
+    "Groups": query("groups[]", {"type": "array", "items": {"type": "string"}},
+                    "Customers in any of these group ids. Also accepted: `groups[0]=a&groups[1]=b` (Medusa's JS "
+                    "client) and comma-separated ids inside one value.", style="form", explode=True),
+    **{f"{field.title().replace('_', '')}{op.title()}": query(
+        f"{field}[{op}]", {"type": "string", "format": "date-time"},
+        f"{field} {dict(lt='<', gt='>', lte='<=', gte='>=')[op]} this ISO 8601 timestamp; several operators combine "
+        "with AND.")
+       for field in ("created_at", "updated_at") for op in ("lt", "gt", "lte", "gte")},
+    "CustomerOrder": query("order", {"type": "string", "pattern": order_pattern(CUSTOMER_ORDER_FIELDS)},
+                           "`field` or `-field` (descending), field one of " + ", ".join(CUSTOMER_ORDER_FIELDS)
+                           + "; default: created_at descending, then id descending."),
+    "CustomerExpand": query("expand", {"type": "string", "pattern": csv_pattern(CUSTOMER_RELATIONS)},
+                            "Comma-separated subset of " + ", ".join(CUSTOMER_RELATIONS)
+                            + " (replaces the route's default relations); anything else is a 400."),
+    "CustomerFields": query("fields", {"type": "string", "pattern": csv_pattern(CUSTOMER_FIELDS)},
+                            "Comma-separated subset of the customer's fields; `id` is always included; an unknown "
+                            "field is a 400."),
+    "GroupSearch": query("q", {"type": "string", "maxLength": 1000}, "Case-insensitive substring of the name."),
+    "GroupOrder": query("order", {"type": "string", "pattern": order_pattern(GROUP_ORDER_FIELDS)},
+                        "`field` or `-field` (descending), field one of " + ", ".join(GROUP_ORDER_FIELDS) + "."),
+    "GroupExpand": query("expand", {"type": "string", "enum": ["customers"]},
+                         "`customers` includes each group's customers."),
+    "IfMatch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                "description": "An ETag of the customer: the update happens only if the customer is still at "
+                               "that version, else 412."},
+}
+
+CUSTOMER_LIST_PARAMETERS = [ref("parameters", name) for name in (
+    "Limit", "Offset", "CustomerSearch", "HasAccount", "Groups",
+    "CreatedAtLt", "CreatedAtGt", "CreatedAtLte", "CreatedAtGte",
+    "UpdatedAtLt", "UpdatedAtGt", "UpdatedAtLte", "UpdatedAtGte",
+    "CustomerOrder", "CustomerExpand", "CustomerFields")]
+
+# --- operations -------------------------------------------------------------------------------------------
+
+ERRORS = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 412: "PreconditionFailed",
+          413: "PayloadTooLarge", 422: "DuplicateError", 429: "TooManyRequests", 503: "ServiceUnavailable",
+          500: "InternalError"}
+
+
+def json_response(description, schema_name, status=200, headers=()):
+    response_headers = dict(REQUEST_ID)
+    for name in headers:
+        response_headers[name] = ref("headers", name)
+    return {str(status): {"description": description, "headers": response_headers,
+                          "content": {"application/json": {"schema": schema(schema_name)}}}}
+
+
+def operation(operation_id, tag, summary, responses, *, errors=(), parameters=None, body=None, public=False,
+              description=None):
+    """An operation; `errors` are the error statuses beyond those every admin route has (401, 500, 503)."""
+    statuses = set(errors)
+    if not public:
+        statuses |= {401, 500, 503}
+    if body is not None:
+        statuses |= {400, 413}
+    all_responses = dict(responses)
+    for status in sorted(statuses):
+        all_responses[str(status)] = ref("responses", ERRORS[status])
+    op = {"operationId": operation_id, "tags": [tag], "summary": summary, "responses": all_responses}
+    if description:
+        op["description"] = description
+    if parameters:
+        op["parameters"] = parameters
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema(body)}}}
+    if public:
+        op["security"] = []
+    return op
+
+
+def text_response(description, example=None):
+    content = {"schema": {"type": "string"}}
+    if example is not None:
+        content["example"] = example
+    return {"description": description, "headers": dict(REQUEST_ID), "content": {"text/plain": content}}
+
+
+CUSTOMER_SHAPE = [ref("parameters", "CustomerExpand"), ref("parameters", "CustomerFields")]
+
+PATHS = {
+    "/admin/customers": {
+        "get": operation(
+            "listCustomers", "Customers", "List customers", json_response("A page of customers.", "CustomerList"),
+            errors=[400], parameters=CUSTOMER_LIST_PARAMETERS,
+            description="Soft-deleted customers are never listed. Default order: created_at descending, then "
+                        "id descending. No relations unless expanded."),
+        "post": operation(
+            "createCustomer", "Customers", "Create a customer (with an account)",
+            json_response("The customer, without relations.", "CustomerResponse", 201, headers=["ETag"]),
+            errors=[422], body="CustomerCreate",
+            description="Stored with has_account = true and the password hashed with scrypt; records a "
+                        "customer.created event. A non-deleted customer with that email and an account: 422."),
+    },
+    "/admin/customers/{id}": {
+        "parameters": [ref("parameters", "CustomerId")],
+        "get": operation(
+            "getCustomer", "Customers", "Retrieve a customer",
+            json_response("The customer; default relations: shipping_addresses.", "CustomerResponse",
+                          headers=["ETag"]),
+            errors=[400, 404], parameters=CUSTOMER_SHAPE),
+        "post": operation(
+            "updateCustomer", "Customers", "Update a customer",
+            json_response("The customer; relations as for GET.", "CustomerResponse", headers=["ETag"]),
+            errors=[404, 412, 422], body="CustomerUpdate",
+            parameters=[*CUSTOMER_SHAPE, ref("parameters", "IfMatch")],
+            description="404 when the customer or a group named in `groups` is missing; changing the email of a "
+                        "customer with an account is a 400; records a customer.updated event."),
+        "delete": operation(
+            "deleteCustomer", "Customers", "Soft-delete a customer",
+            json_response("Deleted; the email becomes free for a new customer.", "CustomerDeleted"),
+            errors=[400, 404]),
+    },
+    "/admin/customers/{id}/addresses": {
+        "parameters": [ref("parameters", "CustomerId")],
+        "get": operation(
+            "listCustomerAddresses", "Addresses", "List a customer's addresses",
+            json_response("A page of the customer's addresses.", "AddressList"),
+            errors=[400, 404], parameters=[ref("parameters", "Limit"), ref("parameters", "Offset")]),
+        "post": operation(
+            "createCustomerAddress", "Addresses", "Add an address to a customer",
+            json_response("The new address.", "AddressResponse"), errors=[404], body="AddressCreate"),
+    },
+    "/admin/customers/{id}/addresses/{address_id}": {
+        "parameters": [ref("parameters", "CustomerId"), ref("parameters", "AddressId")],
+        "post": operation(
+            "updateCustomerAddress", "Addresses", "Update an address of a customer",
+            json_response("The address.", "AddressResponse"), errors=[404], body="AddressUpdate"),
+        "delete": operation(
+            "deleteCustomerAddress", "Addresses", "Delete an address of a customer",
+            json_response("Deleted; a billing address is unset on the customer.", "AddressDeleted"),
+            errors=[400, 404]),
+    },
+    "/admin/customer-groups": {
+        "get": operation(
+            "listCustomerGroups", "Customer groups", "List customer groups",
+            json_response("A page of customer groups.", "CustomerGroupList"), errors=[400],
+            parameters=[ref("parameters", name) for name in
+                        ("GroupSearch", "Limit", "Offset", "GroupOrder", "GroupExpand")]),
+        "post": operation(
+            "createCustomerGroup", "Customer groups", "Create a customer group",
+            json_response("The new group.", "CustomerGroupResponse"), errors=[422], body="CustomerGroupCreate",
+            description="A duplicate name is a 422."),
+    },
+    "/admin/customer-groups/{id}": {
+        "parameters": [ref("parameters", "CustomerGroupId")],
+        "get": operation(
+            "getCustomerGroup", "Customer groups", "Retrieve a customer group",
+            json_response("The group.", "CustomerGroupResponse"), errors=[400, 404],
+            parameters=[ref("parameters", "GroupExpand")]),
+        "post": operation(
+            "updateCustomerGroup", "Customer groups", "Update a customer group",
+            json_response("The group.", "CustomerGroupResponse"), errors=[404, 422], body="CustomerGroupUpdate"),
+        "delete": operation(
+            "deleteCustomerGroup", "Customer groups", "Delete a customer group",
+            json_response("Deleted.", "CustomerGroupDeleted"), errors=[400, 404]),
+    },
+    "/admin/customer-groups/{id}/customers": {
+        "parameters": [ref("parameters", "CustomerGroupId")],
+        "get": operation(
+            "listCustomerGroupCustomers", "Customer groups", "List the customers of a group",
+            json_response("A page of the group's customers.", "CustomerList"), errors=[400, 404],
+            parameters=CUSTOMER_LIST_PARAMETERS, description="Same query and response as GET /admin/customers."),
+    },
+    "/admin/customer-groups/{id}/customers/batch": {
+        "parameters": [ref("parameters", "CustomerGroupId")],
+        "post": operation(
+            "addCustomersToGroup", "Customer groups", "Add customers to a group",
+            json_response("The group.", "CustomerGroupResponse"), errors=[404], body="CustomerGroupBatch",
+            description="An unknown customer id is a 404 naming it, and nothing changes."),
+        "delete": operation(
+            "removeCustomersFromGroup", "Customer groups", "Remove customers from a group",
+            json_response("The group.", "CustomerGroupResponse"), errors=[404], body="CustomerGroupBatch",
+            description="An unknown customer id is a 404 naming it, and nothing changes."),
+    },
+    "/admin/auth": {
+        "post": operation(
+            "login", "Auth", "Log in with a session cookie",
+            json_response("The user; the response sets the session cookie.", "UserResponse",
+                          headers=["Set-Cookie"]),
+            errors=[401, 429, 500, 503], body="Credentials", public=True,
+            description="Wrong email or password: 401, the same response and about the same time either way. "
+                        "Too many failed logins (per email or per client address, 15 minutes): 429."),
+        "get": operation(
+            "getSession", "Auth", "The authenticated user", json_response("The user.", "UserResponse"),
+            errors=[400]),
+        "delete": operation(
+            "logout", "Auth", "End the session",
+            json_response("The session is ended and the cookie cleared.", "Empty", headers=["Set-Cookie"])),
+    },
+    "/admin/auth/token": {
+        "post": operation(
+            "getToken", "Auth", "Log in for a bearer JWT", json_response("The access token.", "AccessToken"),
+            errors=[401, 429, 500, 503], body="Credentials", public=True,
+            description="Wrong email or password: 401. Too many failed logins: 429."),
+    },
+    "/health": {
+        "get": operation("health", "Service", "Liveness", {"200": text_response("The process serves.", "OK")},
+                         public=True),
+    },
+    "/ready": {
+        "get": operation("ready", "Service", "Readiness",
+                         {"200": text_response("The database answers.")}, errors=[503], public=True),
+    },
+    "/metrics": {
+        "get": operation("metrics", "Service", "Prometheus metrics",
+                         {"200": text_response("Prometheus text format: totals of all HTTP worker processes and "
+                                               "the job queue's state.")}, public=True),
+    },
+    "/openapi.json": {
+        "get": operation("openapi", "Service", "This document",
+                         {"200": {"description": "The OpenAPI 3.1 document of every route.",
+                                  "headers": dict(REQUEST_ID),
+                                  "content": {"application/json": {"schema": {"type": "object"}}}}},
+                         public=True),
+    },
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Clientele admin API",
+        "version": "1",
+        "summary": "The admin customer API of Medusa v1 (the 1.20 line), with its known defects fixed.",
+        "description": "The contract is API.md. Unknown body and query keys are rejected with a 400 "
+                       "invalid_data. A request head over 32 KiB is answered 431 by the HTTP layer with an empty "
+                       "body; a known path under another method is a 405 not_allowed and an unknown path a 404 "
+                       "(`Route not found`); neither is listed per operation.",
+    },
+    "tags": [{"name": name} for name in ("Customers", "Addresses", "Customer groups", "Auth", "Service")],
+    "security": [{"cookie": []}, {"bearer": []}, {"access_token": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {
+            "cookie": {"type": "apiKey", "in": "cookie", "name": "clientele.sid",
+                       "description": "The session cookie of POST /admin/auth."},
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                       "description": "The access token of POST /admin/auth/token."},
+            "access_token": {"type": "apiKey", "in": "header", "name": "x-medusa-access-token",
+                             "description": "The api token of an admin user."},
+        },
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+        "parameters": PARAMETERS,
+        "headers": HEADERS,
+    },
+}
+
+# --- outputs ----------------------------------------------------------------------------------------------
+
+
+def json_text():
+    return json.dumps(DOCUMENT, indent=2, ensure_ascii=False) + "\n"
+
+
+def swift_text():
+    compact = json.dumps(DOCUMENT, separators=(",", ":"), ensure_ascii=True)
+    # `#` only occurs inside JSON strings (e.g. "$ref":"#/components/..."); as \u0023 it parses the same and the
+    # raw string literal never sees the sequence quote-hash.
+    compact = compact.replace("#", "\\u0023")
+    assert '"#' not in compact and '"""' not in compact and "\n" not in compact
+    return ("// Generated by scripts/openapi.py from its description of API.md; do not edit by hand.\n"
+            "enum OpenAPIDocument {\n"
+            "    static let json = #\"\"\"\n"
+            f"{compact}\n"
+            "\"\"\"#\n"
+            "}\n")
+
+
+OUTPUTS = [(JSON_PATH, json_text), (SWIFT_PATH, swift_text)]
+
+
+def main(argv):
+    check = "--check" in argv[1:]
+    unknown = [arg for arg in argv[1:] if arg != "--check"]
+    if unknown:
+        print(f"usage: {argv[0]} [--check]", file=sys.stderr)
+        return 2
+    stale = []
+    for path, render in OUTPUTS:
+        text = render()
+        try:
+            with open(path, encoding="utf-8") as f:
+                current = f.read()
+        except FileNotFoundError:
+            current = None
+        if current == text:
+            continue
+        if check:
+            stale.append(os.path.relpath(path, ROOT))
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"wrote {os.path.relpath(path, ROOT)}")
+    if stale:
+        print("out of date (run python3 scripts/openapi.py): " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
