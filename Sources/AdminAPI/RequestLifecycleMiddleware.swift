@@ -35,6 +35,10 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
             logger.warning(
                 "database unavailable: \(error)", metadata: ["request_id": "\(context.requestID)"])
             response = APIError.serviceUnavailable.response
+        } catch let error as PostgresError where error.isInvalidInput {
+            // Validation let through a value PostgreSQL refuses (a number beyond numeric's range in metadata,
+            // a value too large for an index): the client's mistake, so a 400 that says what PostgreSQL said.
+            response = APIError.invalidData("Invalid value: \(error.message)").response
         } catch let error as HTTPError {
             response = map(error, path: request.uri.path).response
         } catch {

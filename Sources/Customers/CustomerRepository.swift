@@ -79,10 +79,10 @@ public struct CustomerRepository: Sendable {
             ? "SELECT coalesce(sum(live), 0)::bigint FROM customer_counter WHERE \(query.hasAccount)::boolean IS NULL OR has_account = \(query.hasAccount)::boolean"
             : "SELECT count(*) FROM customer c WHERE \(query.conditions)"
         if query.limit == 0 {
-            let total = try await database.query(countExpression).first!.decode(Int.self, at: 0)
-            return ([], total)
+            let total = try await run(countExpression, mayBeSlow: !query.isCountedByCounter)
+            return ([], try total.first!.decode(Int.self, at: 0))
         }
-        let rows = try await database.query(
+        let rows = try await run(
             """
             SELECT (\(countExpression)) AS total, page.*
             FROM (SELECT 1) AS one
@@ -91,7 +91,7 @@ public struct CustomerRepository: Sendable {
                 ORDER BY \(query.orderBy("c")) LIMIT \(query.limit) OFFSET \(query.offset)
             ) AS page ON true
             ORDER BY \(query.orderBy("page"))
-            """)
+            """, mayBeSlow: !query.isCountedByCounter || query.offset > 10_000)
         guard let first = rows.first else { return ([], 0) }
         let total = try first.decode(Int.self, at: 0)
         var customers: [Customer] = []
@@ -100,6 +100,14 @@ public struct CustomerRepository: Sendable {
             customers.append(try Customer(row: row, offset: 1))
         }
         return (customers, total)
+    }
+
+    /// A statement that may take long (a search or filter counts every match; a deep OFFSET walks the
+    /// index) runs on a leased connection of its own: on a pipelined connection it would hold up every
+    /// statement batched behind it.
+    private func run(_ sql: SQL, mayBeSlow: Bool) async throws -> QueryResult {
+        guard mayBeSlow else { return try await database.query(sql) }
+        return try await database.withConnection { connection in try await connection.query(sql) }
     }
 
     /// Inserts the customer and its `customer.created` event in one statement. A live customer with an

@@ -46,6 +46,12 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         guard let state = sqlState else { return false }
         return state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
     }
+    /// The statement failed on a value it was given: class 22 (data exception: out of range, invalid text
+    /// representation, …) or 54000 (a value too large for an index). Callers answer 400, not 500.
+    public var isInvalidInput: Bool {
+        guard kind == .server, let state = sqlState else { return false }
+        return state.hasPrefix("22") || state == "54000"
+    }
     /// The database cannot serve now (down, restarting, pool exhausted): callers answer 503, not 500.
     public var isUnavailable: Bool {
         kind == .poolExhausted || isConnectionLost || sqlState == "53300"  // too_many_connections

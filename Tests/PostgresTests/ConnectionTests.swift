@@ -86,6 +86,10 @@ import Testing
         let syntax = #expect(throws: PostgresError.self) { try connection.execute("SELEC 1") }
         #expect(syntax?.sqlState == "42601")
         #expect(syntax?.isConnectionLost == false)
+        #expect(syntax?.isInvalidInput == false)
+        let badInput = #expect(throws: PostgresError.self) { try connection.execute("SELECT \("x")::int") }
+        #expect(badInput?.sqlState == "22P02")
+        #expect(badInput?.isInvalidInput == true)
         let serialization = #expect(throws: PostgresError.self) {
             try connection.execute(simple: "DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40001'; END $$")
         }

@@ -58,10 +58,16 @@ struct CustomerRoutes {
         // the same time, so that the pipeline sends them in one batch.
         var others = shape.expand
         let withAddresses = others.remove(.shipping_addresses) != nil
-        async let found = withAddresses ? customers.findWithShippingAddresses(id: id) : customers.find(id: id)
-        async let loaded = relations.fetch(others, customerIDs: [id])
-        guard var customer = try await found else { throw APIError.customerNotFound(id) }
-        try await relations.apply(loaded, to: &customer)
+        var customer: Customer?
+        if others.isEmpty {
+            customer = try await withAddresses ? customers.findWithShippingAddresses(id: id) : customers.find(id: id)
+        } else {
+            async let found = withAddresses ? customers.findWithShippingAddresses(id: id) : customers.find(id: id)
+            let loaded = try await relations.fetch(others, customerIDs: [id])
+            customer = try await found
+            if customer != nil { try await relations.apply(loaded, to: &customer!) }
+        }
+        guard var customer else { throw APIError.customerNotFound(id) }
         if shape.expand.contains(.billing_address) { try await relations.loadBillingAddress(into: &customer) }
         return respond(with: customer, shape: shape)
     }
