@@ -43,7 +43,9 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
         response.headers[.date] = date.now
         response.headers[.server] = "Clientele"
         response.headers[.xContentTypeOptions] = "nosniff"
-        if request.uri.path.hasPrefix("/admin") { response.headers[.cacheControl] = "no-store" }
+        if AuthenticationMiddleware.routedPath(request.uri.path).hasPrefix("/admin") {
+            response.headers[.cacheControl] = "no-store"
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
