@@ -46,6 +46,17 @@ struct BodyReader {
         return checked(text, key)
     }
 
+    /// A string that must be present and at most `maximumLength` characters long: for a column under a
+    /// btree index, whose entries PostgreSQL limits to about 2700 bytes.
+    mutating func requiredString(_ key: String, maximumLength: Int) -> String? {
+        guard let text = requiredString(key) else { return nil }
+        guard text.count <= maximumLength else {
+            validator.add("\(key) must be shorter than or equal to \(maximumLength) characters")
+            return nil
+        }
+        return text
+    }
+
     /// Absent: nil. `null`: .some(nil). A string: .some(text).
     mutating func optionalString(_ key: String) -> String?? {
         switch object[key] {
