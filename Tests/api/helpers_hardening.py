@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from conftest import Server, run_cli
+from conftest import JWT_SECRET, Server, run_cli
 
 ADMIN_EMAIL = "hardening-admin@example.com"
 ADMIN_PASSWORD = "hardening-Pa55word-7f3a9c"
@@ -74,6 +74,7 @@ class Admin:
             run_cli(["user", "create", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
                     env={"DATABASE_URL": db.url})
         register_secret("admin password", ADMIN_PASSWORD)
+        register_secret("JWT_SECRET", JWT_SECRET)
         stored = db.sql(f"SELECT password_hash FROM \"user\" WHERE email = '{ADMIN_EMAIL}'")
         register_secret(f"password hash of {db.name}", stored)
         # The digest part of a self-describing hash, in case something logs it alone.
@@ -81,16 +82,21 @@ class Admin:
         response = requests.post(server.url + "/admin/auth/token",
                                  json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30)
         assert response.status_code == 200, response.text
+        # Scanned before the token is a secret: this one body is where it belongs.
+        scan(response.content, "POST /admin/auth/token")
         self.token = response.json()["access_token"]
         register_secret(f"bearer token of {db.name}", self.token)
         register_secret(f"bearer token signature of {db.name}", self.token.rsplit(".", 1)[-1])
-        scan(response.content, "POST /admin/auth/token")
         session = requests.post(server.url + "/admin/auth",
                                 json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30)
         assert session.status_code == 200, session.text
+        scan(session.content, "POST /admin/auth")
         self.session_id = session.cookies["clientele.sid"]
         register_secret(f"session id of {db.name}", self.session_id)
-        scan(session.content, "POST /admin/auth")
+        # The session must work too: later requests of this client use the cookie.
+        check = requests.get(server.url + "/admin/auth", cookies={"clientele.sid": self.session_id}, timeout=30)
+        assert check.status_code == 200, check.text
+        scan(check.content, "GET /admin/auth")
         self.headers = {"Authorization": f"Bearer {self.token}"}
         self.cookies = {"clientele.sid": self.session_id}
 
