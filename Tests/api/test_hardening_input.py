@@ -740,7 +740,7 @@ def test_schemathesis_against_the_openapi_document(world):
          "--phases", "examples,coverage,fuzzing", "--max-examples", "60", "--seed", "9", "--workers", "2",
          "--generation-database", "none", "--suppress-health-check", "all", "--no-color",
          "--request-timeout", "30"],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, cwd=os.path.dirname(server.log_path))
     elapsed = time.monotonic() - started
     sent = access_lines() - before
     figure(f"schemathesis: {operations} operations, {sent} requests in {elapsed:.0f} s, exit {result.returncode}")
