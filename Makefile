@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api bench bench-pool bench-jobs clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening bench bench-pool bench-jobs clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -55,6 +55,12 @@ bench: db build-release deps
 # The pipelined pool against pgbench on the same point SELECT, one run (scripts/bench-pool.sh).
 bench-pool: build-release
 	scripts/bench-pool.sh
+
+# Issue 9 only: bad input, faults (database restart, killed processes) and load. Also part of `make test`.
+HARDENING_TESTS := Tests/api/test_hardening_input.py Tests/api/test_hardening_faults.py Tests/api/test_hardening_load.py
+test-hardening: db build
+	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
+	  $(PY) -m pytest -q $(HARDENING_TESTS)
 
 # Queue throughput and enqueue-to-start latency of `clientele worker`, as ratios to pgbench and to a bare
 # NOTIFY round trip measured in the same run (bench/jobs.py). Not part of `make test`.

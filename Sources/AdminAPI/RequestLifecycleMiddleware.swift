@@ -49,7 +49,9 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
         response.headers[.date] = date.now
         response.headers[.server] = "Clientele"
         response.headers[.xContentTypeOptions] = "nosniff"
-        if request.uri.path.hasPrefix("/admin") { response.headers[.cacheControl] = "no-store" }
+        if AuthenticationMiddleware.routedPath(request.uri.path).hasPrefix("/admin") {
+            response.headers[.cacheControl] = "no-store"
+        }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         metrics.record(
             route: routes.number(of: request.method, request.uri.path), status: response.status.code,

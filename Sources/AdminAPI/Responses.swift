@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 extension Response {
     /// A JSON response from bytes written by `JSONWriter`.
@@ -11,9 +12,14 @@ extension Response {
 }
 
 extension Request {
-    /// The body, at most `limit` bytes (413 beyond).
+    /// The body, at most `limit` bytes (413 beyond). A declared Content-Length over the limit is refused
+    /// before this; a chunked body is only found too large while it is read.
     mutating func bodyBytes(limit: Int) async throws -> [UInt8] {
-        let buffer = try await collectBody(upTo: limit)
-        return Array(buffer.readableBytesView)
+        do {
+            let buffer = try await collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
     }
 }

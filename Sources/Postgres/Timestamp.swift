@@ -117,8 +117,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         guard scanner.atEnd else { return nil }
         let seconds = Self.days(year: year, month: month, day: day) * 86_400 + secondOfDay - offsetSeconds
-        microsecondsSinceEpoch = seconds * 1_000_000 + micros
+        let value = seconds * 1_000_000 + micros
+        // Only instants whose UTC year has four digits, 0001 to 9999: those are what `iso8601Microseconds`
+        // prints and PostgreSQL reads back (it has no year 0, and `0000-…` or `10000-…` after an offset
+        // would reach it as a statement error, not as the client's mistake).
+        guard (Self.earliest...Self.latest).contains(value) else { return nil }
+        microsecondsSinceEpoch = value
     }
+
+    static let earliest = days(year: 1, month: 1, day: 1) * 86_400_000_000
+    static let latest = (days(year: 9999, month: 12, day: 31) + 1) * 86_400_000_000 - 1
 
     // Howard Hinnant's civil calendar algorithms (days since 1970-01-01 <-> year, month, day).
     static func days(year: Int64, month: Int64, day: Int64) -> Int64 {

@@ -15,7 +15,8 @@ public struct HTTPSettings: Sendable {
     /// A request head larger than this is answered 431.
     public var maxHeadBytes = 32 * 1024
     /// Seconds a connection may sit without a request (keep-alive idle, or a client that never finishes
-    /// its request head, such as slowloris) before it is closed.
+    /// its request head, such as slowloris) before it is closed; also the most a request's body may take
+    /// to arrive, however slowly it trickles in.
     public var idleTimeout = 30
     /// Event loop threads of the worker.
     public var eventLoopThreads = 1
@@ -76,10 +77,14 @@ public final class WorkerServer: Sendable {
             // Recycling (MAX_REQUESTS): after enough requests this worker drains and the master replaces it.
             if scoreboard.countRequest() == maxRequests { requestStop(reason: "served \(maxRequests) requests") }
         }
+        let bodyTimeout = TimeAmount.seconds(Int64(settings.idleTimeout))
         let channel = HTTP1Channel(
             responder: counted,
             configuration: .init(
-                additionalChannelHandlers: [HeadTooLargeHandler(), FirstRequestGraceHandler()],
+                additionalChannelHandlers: [
+                    HeadTooLargeHandler(), FirstRequestGraceHandler(),
+                    BodyDeadlineHandler(timeout: bodyTimeout),
+                ],
                 idleTimeout: .seconds(Int64(settings.idleTimeout)),
                 httpDecoderConfiguration: .init(
                     maxHeaderFieldSize: settings.maxHeadBytes, maxHeaderListSize: settings.maxHeadBytes,
@@ -243,5 +248,44 @@ final class FirstRequestGraceHandler: ChannelInboundHandler, RemovableChannelHan
         guard heldQuiesce else { return }
         heldQuiesce = false
         context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+}
+
+/// Closes a connection whose request body has not fully arrived `timeout` after its head. The idle timeout
+/// cannot: every body part counts as activity, so a client trickling one byte a second (slow POST,
+/// R.U.D.Y.) would hold the connection, and the request's task, forever.
+final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            deadline?.cancel()
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
+        case .end:
+            deadline?.cancel()
+            deadline = nil
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
     }
 }

@@ -138,6 +138,14 @@ import Testing
         #expect(Timestamp(parsing: "2024-01-01T25:00:00Z") == nil)
         #expect(Timestamp(parsing: "yesterday") == nil)
     }
+
+    @Test func timestampsOutsideYears1To9999AreNotParsed() {
+        #expect(Timestamp(parsing: "0000-01-01T00:00:00Z") == nil)
+        #expect(Timestamp(parsing: "0001-01-01T00:00:00+01:00") == nil)
+        #expect(Timestamp(parsing: "9999-12-31T23:59:59-01:00") == nil)
+        #expect(Timestamp(parsing: "0001-01-01T00:00:00Z")?.iso8601Milliseconds == "0001-01-01T00:00:00.000Z")
+        #expect(Timestamp(parsing: "9999-12-31T23:59:59.999999Z")?.iso8601Microseconds == "9999-12-31T23:59:59.999999Z")
+    }
 }
 
 /// Any JSON value, for checking decoded JSON in tests.

@@ -14,9 +14,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(
         _ request: Request, context: AdminContext, next: (Request, AdminContext) async throws -> Response
     ) async throws -> Response {
-        let path = request.uri.path
+        let path = Self.routedPath(request.uri.path)
         guard path == "/admin" || path.hasPrefix("/admin/"), request.method != .options,
-            !Self.openRoutes.contains("\(request.method) \(Self.trimmed(path))")
+            !Self.openRoutes.contains("\(request.method) \(path)")
         else {
             return try await next(request, context)
         }
@@ -45,8 +45,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return nil
     }
 
-    static func trimmed(_ path: String) -> String {
-        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    /// The path as the router matches it: empty segments do not count (`//admin//customers/` reaches
+    /// `/admin/customers`), so the decision to guard a route is made on the same path that selects it.
+    static func routedPath(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 }
 

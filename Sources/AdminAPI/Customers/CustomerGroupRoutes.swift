@@ -4,6 +4,9 @@ import Postgres
 
 /// `/admin/customer-groups` (Medusa v1, API.md "Customer groups").
 struct CustomerGroupRoutes {
+    /// Names are unique through a btree index, which cannot hold a long one (a 500 before this limit).
+    static let maximumNameLength = 255
+
     let groups: CustomerGroupRepository
     let customers: CustomerRepository
     let maxBodySize: Int
@@ -16,7 +19,7 @@ struct CustomerGroupRoutes {
             try Validator.rejectAnyQuery(request)
             var request = request
             var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
-            let name = body.requiredString("name")
+            let name = body.requiredString("name", maximumLength: Self.maximumNameLength)
             let metadata = body.object("metadata")
             try body.finish()
             return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) })
@@ -35,7 +38,7 @@ struct CustomerGroupRoutes {
             try Validator.rejectAnyQuery(request)
             var request = request
             var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
-            let name: String? = body.has("name") ? body.requiredString("name") : nil
+            let name: String? = body.has("name") ? body.requiredString("name", maximumLength: Self.maximumNameLength) : nil
             let metadata = body.object("metadata")?.metadataPatch
             try body.finish()
             return respond(

@@ -46,6 +46,17 @@ struct BodyReader {
         return checked(text, key)
     }
 
+    /// A string that must be present and at most `maximumLength` characters long: for a column under a
+    /// btree index, whose entries PostgreSQL limits to about 2700 bytes.
+    mutating func requiredString(_ key: String, maximumLength: Int) -> String? {
+        guard let text = requiredString(key) else { return nil }
+        guard text.count <= maximumLength else {
+            validator.add("\(key) must be shorter than or equal to \(maximumLength) characters")
+            return nil
+        }
+        return text
+    }
+
     /// Absent: nil. `null`: .some(nil). A string: .some(text).
     mutating func optionalString(_ key: String) -> String?? {
         switch object[key] {
@@ -89,13 +100,18 @@ struct BodyReader {
         return checked(text, key)
     }
 
-    /// An object (metadata); `null` is treated as absent.
+    /// An object (metadata); `null` is treated as absent. It is stored as jsonb, which holds neither NUL
+    /// nor numbers beyond PostgreSQL's `numeric`.
     mutating func object(_ key: String) -> JSONObject? {
         switch object[key] {
         case nil, .null: return nil
         case .object(let value):
             if Self.containsNUL(.object(value)) {
                 validator.add("\(key) must not contain NUL characters")
+                return nil
+            }
+            if !Self.numbersFitNumeric(.object(value)) {
+                validator.add("\(key) must not contain numbers out of range")
                 return nil
             }
             return value
@@ -121,6 +137,58 @@ struct BodyReader {
         case .object(let object): return object.members.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
         default: return false
         }
+    }
+
+    static func numbersFitNumeric(_ value: JSONValue) -> Bool {
+        switch value {
+        case .number(let text): return fitsNumeric(text)
+        case .array(let elements): return elements.allSatisfy(numbersFitNumeric)
+        case .object(let object): return object.members.allSatisfy { numbersFitNumeric($0.value) }
+        default: return true
+        }
+    }
+
+    /// Whether PostgreSQL's `numeric` (and so jsonb) takes the JSON number `text` (already valid JSON):
+    /// at most 131072 digits before the decimal point and 16383 after it, as written (`1e1000000` and
+    /// `1e-20000` are refused by the server with 22003, which must not become a 500).
+    static func fitsNumeric(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func digits() -> ArraySlice<UInt8> {
+            let start = index
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 { index += 1 }
+            return bytes[start..<index]
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        let integer = digits()
+        var fraction: ArraySlice<UInt8> = []
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            fraction = digits()
+        }
+        var exponent = 0
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            var negative = false
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                negative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            for digit in digits() {
+                exponent = exponent * 10 + Int(digit - 0x30)
+                if exponent > 1_000_000 { return false }
+            }
+            if negative { exponent = -exponent }
+        }
+        guard fraction.count - exponent <= 16383 else { return false }
+        let zero = UInt8(ascii: "0")
+        if let first = integer.firstIndex(where: { $0 != zero }) {
+            return integer.endIndex - first + exponent <= 131072
+        }
+        if let first = fraction.firstIndex(where: { $0 != zero }) {
+            return fraction.startIndex - first + exponent <= 131072
+        }
+        return true
     }
 
     func finish() throws { try validator.finish() }
