@@ -64,8 +64,9 @@ public enum AdminApplication {
             auth: dependencies.auth, cookie: SessionCookie(secure: dependencies.secureCookies),
             maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
+        let customers = CustomerRepository(database: dependencies.database)
         CustomerRoutes(
-            customers: CustomerRepository(database: dependencies.database), hasher: dependencies.passwordHashing,
+            customers: customers, hasher: dependencies.passwordHashing,
             maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
         AddressRoutes(
@@ -73,7 +74,7 @@ public enum AdminApplication {
         ).register(on: router, table: routes)
         CustomerGroupRoutes(
             groups: CustomerGroupRepository(database: dependencies.database),
-            customers: CustomerRepository(database: dependencies.database), maxBodySize: dependencies.maxBodySize
+            customers: customers, maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
         if dependencies.debugRoutes { DebugRoutes().register(on: router, table: routes) }
         return router

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Postgres
+import Synchronization
 
 /// Wraps every request: gives it a request id, turns every error into the API's error shape (never
 /// leaking detail: a 500's cause goes to the log with the request id), adds the headers every response
@@ -84,14 +85,26 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
         }
     }
 
-    /// A client's id is kept when it is short printable ASCII; otherwise a new one is made.
+    /// A client's id is kept when it is short printable ASCII; otherwise a new one is made: random bits
+    /// drawn once per process and a counter, unique across processes and restarts, without a UUID per request.
     static func requestID(from header: String?) -> String {
         if let header, !header.isEmpty, header.utf8.count <= 128,
             header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
         {
             return header
         }
-        return UUID().uuidString.lowercased()
+        return RequestIDs.next()
+    }
+}
+
+/// `<16 hex digits of this process>-<counter>`.
+enum RequestIDs {
+    private static let prefix = String(UInt64.random(in: .min ... .max), radix: 16)
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let value = counter.add(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(value, radix: 16)
     }
 }
 

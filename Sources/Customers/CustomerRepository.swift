@@ -44,8 +44,14 @@ public struct CustomerPatch: Sendable {
 /// transaction or statement.
 public struct CustomerRepository: Sendable {
     let database: Database
+    let notifications: NotifyThrottle
 
-    public init(database: Database) { self.database = database }
+    /// `notifications` decides which events wake the worker at once (by default: at most one NOTIFY per
+    /// 5 ms of this process; see `NotifyThrottle`).
+    public init(database: Database, notifications: NotifyThrottle = NotifyThrottle(interval: 0.005)) {
+        self.database = database
+        self.notifications = notifications
+    }
 
     public func find(id: String) async throws -> Customer? {
         let rows = try await database.query(
@@ -124,7 +130,9 @@ public struct CustomerRepository: Sendable {
                             true, \(new.metadata)::jsonb)
                     RETURNING *
                 ), event AS (
-                    \(JobQueue.enqueueStatement(kind: "customer.created", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c"))
+                    \(JobQueue.enqueueStatement(
+                        kind: "customer.created", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c",
+                        notify: notifications.shouldNotify()))
                 )
                 SELECT \(Customer.columns), (SELECT count(*) FROM event) FROM c
                 """)
@@ -200,7 +208,9 @@ public struct CustomerRepository: Sendable {
                 WHERE id = \(id) AND deleted_at IS NULL
                 RETURNING id
             ), event AS (
-                \(JobQueue.enqueueStatement(kind: "customer.deleted", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c"))
+                \(JobQueue.enqueueStatement(
+                    kind: "customer.deleted", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c",
+                    notify: notifications.shouldNotify()))
             )
             SELECT id, (SELECT count(*) FROM event) FROM c
             """)

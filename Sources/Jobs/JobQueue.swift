@@ -68,11 +68,15 @@ public enum JobQueue {
     /// row of `source` (a query with a jsonb column `args`), to be used as a CTE of that statement, so
     /// that the change and its event commit together in one round trip. Reference the CTE in the outer
     /// query (e.g. `(SELECT count(*) FROM event)`) so that its RETURNING, which notifies, is evaluated.
-    public static func enqueueStatement(kind: String, argsFrom source: SQL) -> SQL {
-        """
-        INSERT INTO job (kind, args) SELECT \(kind), args FROM (\(source)) AS source
-        RETURNING pg_notify(\(channel), '')
-        """
+    /// Without `notify`, no NOTIFY is sent (see `NotifyThrottle`): the job waits for a worker's next fetch.
+    public static func enqueueStatement(kind: String, argsFrom source: SQL, notify: Bool = true) -> SQL {
+        if !notify {
+            return "INSERT INTO job (kind, args) SELECT \(kind), args FROM (\(source)) AS source RETURNING id"
+        }
+        return """
+            INSERT INTO job (kind, args) SELECT \(kind), args FROM (\(source)) AS source
+            RETURNING pg_notify(\(channel), '')
+            """
     }
 
     /// Claims up to `limit` jobs that are due, highest priority first, for `worker`, with a lease of
