@@ -94,5 +94,13 @@ import Testing
         #expect(counted.map(\.0) == actual.map(\.0))
         #expect(counted.map(\.1) == actual.map(\.1))
         #expect(actual.map(\.1) == [3, 4])
+        // TRUNCATE (copy-customers.sh --truncate) zeroes the counter, which then counts on.
+        try connection.execute(
+            simple: """
+                TRUNCATE customer CASCADE;
+                INSERT INTO customer (id, email, has_account) VALUES ('n1', 'n1@x.io', true), ('n2', 'n2@x.io', true);
+                """)
+        let afterTruncate = try connection.execute("SELECT sum(live)::int FROM customer_counter").first!
+        #expect(try afterTruncate.decode(Int.self, at: 0) == 2)
     }
 }
