@@ -18,8 +18,6 @@ public struct HTTPSettings: Sendable {
     /// its request head, such as slowloris) before it is closed; also the most a request's body may take
     /// to arrive, however slowly it trickles in.
     public var idleTimeout = 30
-    /// Event loop threads of the worker.
-    public var eventLoopThreads = 1
 
     public init() {}
 }
@@ -61,7 +59,9 @@ public final class WorkerServer: Sendable {
     }
 
     private func serve(makeResponder: @Sendable (any EventLoopGroup) async throws -> Responder) async -> Int32 {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, settings.eventLoopThreads))
+        // One event loop: the worker's requests run on it (see EventLoopTaskExecutor); more cores mean more
+        // worker processes, not more threads.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let logger = self.logger
         let responder: Responder
         do {
@@ -70,6 +70,7 @@ public final class WorkerServer: Sendable {
             logger.critical("worker could not start: \(error)")
             return 1
         }
+        let executor = EventLoopTaskExecutor(group.next())
         let scoreboard = context.scoreboard
         let maxRequests = UInt64(context.maxRequests)
         let counted: Responder = { [self] request, writer, channel in
@@ -142,7 +143,11 @@ public final class WorkerServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        tasks.addTask { await channel.handle(value: connection, logger: logger) }
+                        // The connection's requests run on its own event loop thread: a request then wakes
+                        // two threads (the loop and a database pipeline) instead of three or four.
+                        tasks.addTask(executorPreference: executor) {
+                            await channel.handle(value: connection, logger: logger)
+                        }
                     }
                 }
             } catch {
@@ -287,5 +292,18 @@ final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
+    }
+}
+
+/// A Swift task executor backed by a NIO event loop, so that request handling runs on the loop's thread
+/// instead of hopping to Swift's global pool and back for every await.
+final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    private let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

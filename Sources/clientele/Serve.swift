@@ -36,6 +36,7 @@ struct Serve: ParsableCommand {
 
     /// Runs in each forked worker: everything with threads is created here, after fork.
     static func runWorker(_ context: WorkerContext, settings: ServeSettings, metrics: HTTPMetrics) -> Int32 {
+        LogOutput.shared.startBuffering()
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
         let database = Database(
