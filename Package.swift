@@ -79,6 +79,8 @@ let package = Package(
             ]
         ),
         .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
+        // `clientele seed`: bulk fake customers generated server-side; no jobs, so no welcome emails.
+        .target(name: "Seeding", dependencies: ["Postgres", "Identifiers"]),
         .target(
             name: "Prefork",
             dependencies: [
@@ -103,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
+                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "Seeding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
