@@ -1,13 +1,13 @@
 # Clientele: `make run` and `make test` work on a new Debian machine; both install what is missing and
 # start the private PostgreSQL cluster of this checkout (scripts/db.sh) first.
 SHELL := /bin/bash
-APT_PACKAGES := postgresql-15 postgresql-contrib libpq-dev libcurl4-openssl-dev pkg-config curl jq
+APT_PACKAGES := postgresql-15 postgresql-contrib libpq-dev libcurl4-openssl-dev pkg-config curl jq pgbouncer
 VENV := .venv
 PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening bench bench-pool bench-jobs clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-pool bench-jobs bench-seed clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -44,7 +44,12 @@ test: db build
 test-swift:
 	CLIENTELE_TEST_DATABASE_URL=$(DATABASE_URL) swift test --skip-build
 
-test-api:
+# docker-compose.yml against the Compose Specification (no Docker needed); Tests/api/test_compose.py then runs
+# its services natively.
+test-compose-schema:
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+test-api: test-compose-schema
 	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
 	  $(PY) -m pytest -q Tests/api
 
@@ -70,6 +75,10 @@ bench-jobs: db build-release $(VENV)/.bench-stamp
 $(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.txt
 	@touch $@
+
+# `clientele seed` against psql's \copy of the same rows (scripts/bench-seed.sh); N=1000000 by default.
+bench-seed: db build-release
+	CLIENTELE_BIN=$(CURDIR)/.build/release/clientele scripts/bench-seed.sh $(N)
 
 clean-db:
 	scripts/db.sh stop

@@ -81,6 +81,8 @@ let package = Package(
             ]
         ),
         .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
+        // `clientele seed`: bulk fake customers generated server-side; no jobs, so no welcome emails.
+        .target(name: "Seeding", dependencies: ["Postgres", "Identifiers"]),
         .target(
             name: "Prefork",
             dependencies: [
@@ -106,6 +108,7 @@ let package = Package(
             name: "clientele",
             dependencies: [
                 "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "SharedMetrics",
+                "Seeding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -19,6 +19,9 @@ public struct JobRunnerConfiguration: Sendable {
     public var listenOptions: ConnectionOptions?
     public var rescueInterval: Double = Rescuer.defaultInterval
     public var pruneInterval: Double = Pruner.defaultInterval
+    /// Called after every claim and lease renewal that reached the database (about once a poll): a sign of
+    /// life for health checks (WORKER_HEARTBEAT_FILE). Must return quickly.
+    public var heartbeat: (@Sendable () -> Void)?
 
     public init(workerName: String = JobRunnerConfiguration.defaultWorkerName, listenOptions: ConnectionOptions?) {
         self.workerName = workerName
@@ -121,6 +124,7 @@ public final class JobRunner: Sendable {
             let jobs: [Job]
             do {
                 jobs = try await JobQueue.claim(limit: free, worker: configuration.workerName, lease: configuration.lease, on: database)
+                configuration.heartbeat?()
                 if state.withLock({ state in defer { state.fetchFailing = false }; return state.fetchFailing }) {
                     logger.info("claiming jobs works again")
                 }
@@ -191,6 +195,7 @@ public final class JobRunner: Sendable {
         let held = self.held.all
         do {
             try await JobQueue.renewLeases(held, lease: configuration.lease, on: database)
+            if !held.isEmpty { configuration.heartbeat?() }  // an empty renewal sends nothing
         } catch {
             logger.warning("could not renew leases", metadata: ["jobs": "\(held.count)", "error": "\(error)"])
         }

@@ -25,13 +25,13 @@ private final class BlockingOutcome<T>: @unchecked Sendable {
     var result: Result<T, any Error>?
 }
 
-/// A small pool for a one-shot command (one pipelined and one leased connection), shut down afterwards.
+/// A small pool for a one-shot command (one pipelined and `connections` leased connections), shut down afterwards.
 func withDatabase<T: Sendable>(
-    url: String, command: String, _ body: @escaping @Sendable (Database) async throws -> T
+    url: String, command: String, connections: Int = 1, _ body: @escaping @Sendable (Database) async throws -> T
 ) throws -> T {
     var pool = PoolConfiguration()
     pool.pipelines = 1
-    pool.leasedConnections = 1
+    pool.leasedConnections = connections
     let database = Database(
         options: ConnectionOptions(url: url, applicationName: "clientele-\(command)/\(getpid())"), configuration: pool)
     defer { database.shutdown() }

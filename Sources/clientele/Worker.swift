@@ -13,8 +13,15 @@ struct Worker: ParsableCommand {
     @Option(help: "Jobs run at once (env WORKER_CONCURRENCY, default 16).")
     var concurrency: Int?
 
+    @Flag(help: "Health check: exit 0 if the worker's WORKER_HEARTBEAT_FILE is younger than --max-age seconds, else 1. Starts nothing.")
+    var check = false
+
+    @Option(help: "With --check: the oldest heartbeat still healthy, in seconds.")
+    var maxAge: Int = 30
+
     func run() throws {
         let environment = Environment()
+        if check { checkHeartbeat(environment) }
         if let concurrency, !(1...1000).contains(concurrency) { fail("--concurrency must be in 1...1000, got \(concurrency)") }
         let settings = WorkerSettings(environment, concurrency: concurrency)
         LineLogHandler.bootstrap(environment)
@@ -39,6 +46,10 @@ struct Worker: ParsableCommand {
             listenOptions: ConnectionOptions(url: settings.listenURL, applicationName: "clientele-worker-listen/\(getpid())"))
         configuration.concurrency = settings.concurrency
         configuration.gracefulTimeout = settings.gracefulTimeout
+        if let path = settings.heartbeatFile {
+            let heartbeat = HeartbeatFile(path: path)
+            configuration.heartbeat = { heartbeat.beat() }
+        }
         let runner = JobRunner(database: database, configuration: configuration, handlers: handlers, logger: logger)
         logger.info(
             "mail", metadata: ["transport": "\(transport.description)", "welcome_email": "\(settings.welcome.enabled ? "on" : "off")"])
@@ -60,6 +71,18 @@ struct Worker: ParsableCommand {
         }
         withExtendedLifetime(signalSources) {}
     }
+
+    /// `worker --check`: one line on standard output and the exit status a container healthcheck wants.
+    func checkHeartbeat(_ environment: Environment) -> Never {
+        let path = environment.required("WORKER_HEARTBEAT_FILE")
+        guard let age = HeartbeatFile.age(of: path) else {
+            print("worker unhealthy: no heartbeat yet at \(path)")
+            Glibc.exit(1)
+        }
+        let healthy = age <= Double(maxAge)
+        print("worker \(healthy ? "healthy" : "unhealthy"): last heartbeat \(Int(age)) s ago (limit \(maxAge) s)")
+        Glibc.exit(healthy ? 0 : 1)
+    }
 }
 
 /// Everything the worker reads from the environment, checked at start: a malformed value stops the process
@@ -74,6 +97,7 @@ struct WorkerSettings {
     let transport: String
     let smtpURL: String?
     let welcome: WelcomeEmailSettings
+    let heartbeatFile: String?
 
     init(_ environment: Environment, concurrency: Int?) {
         databaseURL = environment.required("DATABASE_URL")
@@ -86,6 +110,7 @@ struct WorkerSettings {
         self.pool = pool
         self.concurrency = concurrency ?? environment.int("WORKER_CONCURRENCY", default: 16, range: 1...1000)
         gracefulTimeout = Double(environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...86400))
+        heartbeatFile = environment.string("WORKER_HEARTBEAT_FILE")
 
         transport = environment.string("MAIL_TRANSPORT") ?? "log"
         guard transport == "log" || transport == "smtp" || (transport.hasPrefix("file:") && transport.count > 5) else {

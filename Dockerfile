@@ -1,0 +1,38 @@
+# Clientele: one image for every process (serve, worker, migrate, user, seed).
+#   docker build -t clientele .      (docker compose up builds it too)
+
+# --- build: the official Swift image, plus the C libraries our system-library targets link -------------
+ARG SWIFT_IMAGE=swift:6.2-bookworm
+FROM ${SWIFT_IMAGE} AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq-dev libcurl4-openssl-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so that a change in Sources/ does not fetch them again.
+COPY Package.swift ./
+RUN swift package resolve
+COPY Sources ./Sources
+RUN swift build -c release --static-swift-stdlib --product clientele \
+ && install -D "$(swift build -c release --show-bin-path)/clientele" /out/clientele
+
+# --- run: Debian slim with the shared libraries libpq and libcurl need, no compiler ------------------------
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 libcurl4 ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /app --shell /usr/sbin/nologin clientele
+WORKDIR /app
+COPY --from=build /out/clientele /usr/local/bin/clientele
+COPY sql ./sql
+USER clientele
+# sql/migrations resolves from WORKDIR as well; MIGRATIONS_DIR says it for any working directory.
+# The worker rewrites WORKER_HEARTBEAT_FILE while it reaches the database; `clientele worker --check` reads it.
+ENV MIGRATIONS_DIR=/app/sql/migrations \
+    WORKER_HEARTBEAT_FILE=/tmp/clientele-worker.heartbeat \
+    PORT=9000
+EXPOSE 9000
+# For `serve` (the default command); compose gives the worker and migrate their own.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+  CMD curl -fsS "http://127.0.0.1:${PORT}/health" >/dev/null || exit 1
+ENTRYPOINT ["clientele"]
+CMD ["serve"]
