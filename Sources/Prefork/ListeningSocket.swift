@@ -9,9 +9,18 @@ public enum ListeningSocket {
         public let description: String
     }
 
+    /// Fails when another process listens on the address. The master's own sockets set SO_REUSEPORT, which
+    /// would let a second server (another `serve`, say) share the port silently and take half of its
+    /// connections; a probe bound without SO_REUSEPORT is refused while any listener holds the port.
+    public static func ensureFree(host: String, port: Int) throws {
+        guard port != 0 else { return }
+        let probe = try open(host: host, port: port, backlog: 1, reusePort: false)
+        close(probe)
+    }
+
     /// Opens, binds and listens. With `port` 0 the kernel picks one; pass the port it chose
     /// (`boundPort(of:)`) for the next socket of the same group.
-    public static func open(host: String, port: Int, backlog: Int32 = 1024) throws -> Int32 {
+    public static func open(host: String, port: Int, backlog: Int32 = 1024, reusePort: Bool = true) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -30,7 +39,7 @@ public enum ListeningSocket {
             if descriptor < 0 { continue }
             var one: Int32 = 1
             setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+            if reusePort { setsockopt(descriptor, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
             if bind(descriptor, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0,
                 listen(descriptor, backlog) == 0
             {

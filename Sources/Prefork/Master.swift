@@ -61,6 +61,7 @@ public final class Master {
         // Blocked, then read synchronously with sigtimedwait: no handler runs at an arbitrary point.
         sigprocmask(SIG_BLOCK, &signals, nil)
         do {
+            try ListeningSocket.ensureFree(host: configuration.host, port: configuration.port)
             for _ in 0..<max(1, configuration.workers) { try addSlot() }
         } catch {
             logger.critical("\(error)")

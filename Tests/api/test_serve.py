@@ -238,3 +238,13 @@ def test_a_malformed_setting_stops_serve_with_one_line(db):
     result = run_cli(["serve", "--port", "0"], env={"DATABASE_URL": db.url, "HTTP_WORKERS": "lots"}, check=False)
     assert result.returncode == 1
     assert result.stderr.strip() == 'clientele: HTTP_WORKERS must be a whole number in 1...64, got "lots"'
+
+
+def test_a_second_server_on_a_port_in_use_refuses_to_start(db, start_server):
+    from conftest import run_cli
+    server = start_server(db.url, workers=1)
+    result = run_cli(["serve", "--host", "127.0.0.1", "--port", str(server.port), "--workers", "1"],
+                     env={"DATABASE_URL": db.url, "JWT_SECRET": "x" * 40}, check=False)
+    assert result.returncode == 1
+    assert "cannot listen on 127.0.0.1:%d" % server.port in result.stderr
+    assert requests.get(server.url + "/health").status_code == 200
