@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-pool bench-jobs bench-seed clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-auth bench-pool bench-jobs bench-seed clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -56,6 +56,10 @@ test-api: test-compose-schema
 # Clientele against its peers (../shared/bench) in one run: `make bench`, `make bench SEED_N=1000000`, RUNS=3.
 bench: db build-release deps
 	scripts/bench.sh
+
+# Authentication's cost on GET /admin/customers/:id (JWT, cookie, API token vs none), one run; after `make bench`.
+bench-auth: build-release
+	scripts/bench-auth.sh
 
 # The pipelined pool against pgbench on the same point SELECT, one run (scripts/bench-pool.sh).
 bench-pool: build-release

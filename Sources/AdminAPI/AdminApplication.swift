@@ -65,10 +65,9 @@ public enum AdminApplication {
             maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
         let customers = CustomerRepository(database: dependencies.database)
-        CustomerRoutes(
-            customers: customers, hasher: dependencies.passwordHashing,
-            maxBodySize: dependencies.maxBodySize
-        ).register(on: router, table: routes)
+        let customerRoutes = CustomerRoutes(
+            customers: customers, hasher: dependencies.passwordHashing, maxBodySize: dependencies.maxBodySize)
+        customerRoutes.register(on: router, table: routes)
         AddressRoutes(
             addresses: AddressRepository(database: dependencies.database), maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
@@ -76,7 +75,7 @@ public enum AdminApplication {
             groups: CustomerGroupRepository(database: dependencies.database),
             customers: customers, maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
-        if dependencies.debugRoutes { DebugRoutes().register(on: router, table: routes) }
+        if dependencies.debugRoutes { DebugRoutes(customers: customerRoutes).register(on: router, table: routes) }
         return router
     }
 

@@ -2,8 +2,12 @@ import Hummingbird
 
 /// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N
 /// milliseconds (at most a minute), so tests can hold a request in flight across a signal;
-/// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it).
+/// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it);
+/// `GET /debug/customers/:id` is `GET /admin/customers/:id` without authentication, the baseline of the
+/// authentication benchmark (scripts/bench-auth.sh). Never turn these on in production.
 struct DebugRoutes {
+    let customers: CustomerRoutes
+
     func register(on router: Router<AdminContext>, table: RouteTable) {
         table.record(.get, "/debug/sleep")
         router.get("/debug/sleep") { request, _ -> Response in
@@ -23,6 +27,10 @@ struct DebugRoutes {
             }
             writer.endArray()
             return Response.json(writer)
+        }
+        table.record(.get, "/debug/customers/:id")
+        router.get("/debug/customers/:id") { request, context in
+            try await customers.retrieve(request, id: context.parameters.require("id"))
         }
     }
 }
