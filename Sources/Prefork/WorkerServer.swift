@@ -59,8 +59,7 @@ public final class WorkerServer: Sendable {
     }
 
     private func serve(makeResponder: @Sendable (any EventLoopGroup) async throws -> Responder) async -> Int32 {
-        // One event loop: the worker's requests run on it (see EventLoopTaskExecutor); more cores mean more
-        // worker processes, not more threads.
+        // One event loop: more cores mean more worker processes, not more threads.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let logger = self.logger
         let responder: Responder
@@ -70,7 +69,6 @@ public final class WorkerServer: Sendable {
             logger.critical("worker could not start: \(error)")
             return 1
         }
-        let executor = EventLoopTaskExecutor(group.next())
         let scoreboard = context.scoreboard
         let maxRequests = UInt64(context.maxRequests)
         let counted: Responder = { [self] request, writer, channel in
@@ -143,11 +141,7 @@ public final class WorkerServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        // The connection's requests run on its own event loop thread: a request then wakes
-                        // two threads (the loop and a database pipeline) instead of three or four.
-                        tasks.addTask(executorPreference: executor) {
-                            await channel.handle(value: connection, logger: logger)
-                        }
+                        tasks.addTask { await channel.handle(value: connection, logger: logger) }
                     }
                 }
             } catch {
@@ -292,18 +286,5 @@ final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
         deadline = nil
-    }
-}
-
-/// A Swift task executor backed by a NIO event loop, so that request handling runs on the loop's thread
-/// instead of hopping to Swift's global pool and back for every await.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    private let eventLoop: any EventLoop
-
-    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        eventLoop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
