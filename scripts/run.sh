@@ -20,10 +20,13 @@ export MAIL_TRANSPORT=${MAIL_TRANSPORT:-file:$root/.run/mail}
 mkdir -p "$root/.run/mail"
 
 "$bin" migrate
+# The admin printed below must exist even when the database already had other admins (migrate only creates
+# ADMIN_EMAIL into an empty user table); an existing one is left as it is.
+printf '%s\n' "$ADMIN_PASSWORD" | "$bin" user create --email "$ADMIN_EMAIL" --password - >/dev/null 2>&1 || true
 cat <<MSG
 
 Clientele is starting on http://127.0.0.1:$PORT
-  admin login:  $ADMIN_EMAIL / $ADMIN_PASSWORD   (created on the first run; kept in .run/admin_password)
+  admin login:  $ADMIN_EMAIL / $ADMIN_PASSWORD   (kept in .run/admin_password)
   get a token:  curl -s -X POST localhost:$PORT/admin/auth/token -H 'Content-Type: application/json' \\
                   -d '{"email":"$ADMIN_EMAIL","password":"$ADMIN_PASSWORD"}'
   emails:       $MAIL_TRANSPORT
