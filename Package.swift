@@ -115,17 +115,19 @@ let package = Package(
         ),
         // `make bench-pool`: the pipelined path against pgbench (not part of the product).
         .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres"]),
+        // Shared by the test targets: a fresh (optionally migrated) database per test.
+        .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
         .testTarget(
             name: "AuthTests",
             dependencies: [
-                "Auth", "Postgres", "Passwords", "Identifiers",
+                "Auth", "Postgres", "Passwords", "Identifiers", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Passwords
 import Postgres
+import TestSupport
 
 @testable import Auth
 
@@ -15,21 +16,13 @@ struct AuthFixture {
     let users: UserRepository
     let auth: AuthService
 
-    static var migrationsFolder: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql/migrations").path
-    }
-
     /// Runs `body` against a fresh fixture and drops it afterwards, whatever happened.
     static func with(
         maxFailures: Int = 3, maxFailuresPerAddress: Int = 5,
         _ body: (AuthFixture) async throws -> Void
     ) async throws {
-        let testDatabase = try TestDatabase.create()
+        let testDatabase = try TestDatabase.create(prefix: "authtest", migrated: true)
         defer { testDatabase.drop() }
-        let connection = try testDatabase.connect()
-        try Migrator(directory: migrationsFolder).migrate(connection)
-        connection.close()
         var pool = PoolConfiguration()
         pool.pipelines = 1
         pool.leasedConnections = 2

@@ -1,33 +1,17 @@
 import Foundation
 import Postgres
+import TestSupport
 
 /// A fresh, migrated database on the private cluster for one test, with a pool on it; `drop()` removes it.
 struct JobsTestDatabase {
-    let name: String
-    let url: String
+    let test: TestDatabase
     let database: Database
-
-    static var adminURL: String {
-        guard let url = ProcessInfo.processInfo.environment["CLIENTELE_TEST_DATABASE_URL"] else {
-            fatalError("CLIENTELE_TEST_DATABASE_URL is not set: run the tests with `make test`")
-        }
-        return url
-    }
-
-    static let migrations = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("sql/migrations").path
+    var name: String { test.name }
+    var url: String { test.url }
 
     static func create() throws -> JobsTestDatabase {
-        let name = "jobstest_\(UInt32.random(in: 0...UInt32.max))_\(getpid())"
-        let admin = try Connection(ConnectionOptions(url: adminURL, applicationName: "clientele-test-admin"))
-        defer { admin.close() }
-        try admin.execute(simple: "CREATE DATABASE \(name)")
-        let url = "\(adminURL[..<adminURL.lastIndex(of: "/")!])/\(name)"
-        let connection = try Connection(ConnectionOptions(url: url, applicationName: "clientele-test-migrate"))
-        defer { connection.close() }
-        try Migrator(directory: migrations).migrate(connection)
-        return JobsTestDatabase(name: name, url: url, database: makeDatabase(url))
+        let test = try TestDatabase.create(prefix: "jobstest", migrated: true)
+        return JobsTestDatabase(test: test, database: makeDatabase(test.url))
     }
 
     /// Another pool on the same database, as another worker process would have.
@@ -43,10 +27,7 @@ struct JobsTestDatabase {
 
     func drop() {
         database.shutdown()
-        guard let admin = try? Connection(ConnectionOptions(url: Self.adminURL, applicationName: "clientele-test-admin"))
-        else { return }
-        _ = try? admin.execute(simple: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-        admin.close()
+        test.drop()
     }
 
     func count(_ condition: SQL) async throws -> Int {

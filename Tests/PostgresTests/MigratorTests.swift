@@ -1,12 +1,10 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @Suite struct MigratorTests {
-    static var migrationsFolder: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("sql/migrations").path
-    }
+    static var migrationsFolder: String { TestDatabase.migrationsFolder }
 
     @Test func migratingTwiceAppliesEachFileOnce() throws {
         let database = try TestDatabase.create()
