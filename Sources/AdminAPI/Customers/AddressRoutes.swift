@@ -19,12 +19,7 @@ struct AddressRoutes {
             let items = QueryItems(request.uri.query)
             var validator = Validator()
             validator.rejectUnknown(items.items.map(\.key), allowed: ["limit", "offset"])
-            let limit = items.value("limit").flatMap {
-                CustomerListParameters.readCount("limit", $0, maximum: CustomerListParameters.maximumLimit, into: &validator)
-            } ?? 50
-            let offset = items.value("offset").flatMap {
-                CustomerListParameters.readCount("offset", $0, maximum: nil, into: &validator)
-            } ?? 0
+            let (limit, offset) = validator.readPage(items)
             try validator.finish()
             let (page, count) = try await run { try await addresses.list(customerID: customerID, limit: limit, offset: offset) }
             var writer = JSONWriter(capacity: 512 * max(1, page.count))

@@ -87,12 +87,7 @@ struct CustomerGroupRoutes {
         var validator = Validator()
         validator.rejectUnknown(items.items.map(\.key), allowed: ["q", "limit", "offset", "order", "expand"])
         var query = CustomerGroupListQuery()
-        if let limit = items.value("limit") {
-            query.limit = CustomerListParameters.readCount("limit", limit, maximum: CustomerListParameters.maximumLimit, into: &validator) ?? query.limit
-        }
-        if let offset = items.value("offset") {
-            query.offset = CustomerListParameters.readCount("offset", offset, maximum: nil, into: &validator) ?? query.offset
-        }
+        (query.limit, query.offset) = validator.readPage(items)
         if let search = items.value("q"), !search.isEmpty {
             if search.utf8.contains(0) || search.count > CustomerListParameters.maximumSearchLength {
                 validator.add("q must be a string of at most \(CustomerListParameters.maximumSearchLength) characters")
@@ -100,15 +95,9 @@ struct CustomerGroupRoutes {
                 query.search = search
             }
         }
-        if let order = items.value("order") {
-            let descending = order.hasPrefix("-")
-            if let field = CustomerGroupOrderField(rawValue: descending ? String(order.dropFirst()) : order) {
-                query.orderField = field
-                query.descending = descending
-            } else {
-                validator.add(
-                    "order must be one of \(CustomerGroupOrderField.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
-            }
+        if let (field, descending) = validator.readOrder(items, CustomerGroupOrderField.self) {
+            query.orderField = field
+            query.descending = descending
         }
         let expandCustomers = Self.expandsCustomers(items, into: &validator)
         try validator.finish()

@@ -72,12 +72,7 @@ enum CustomerListParameters {
                 validator.add("\(key) must not contain NUL characters")
             }
         }
-        if let limit = items.value("limit") {
-            query.limit = readCount("limit", limit, maximum: maximumLimit, into: &validator) ?? query.limit
-        }
-        if let offset = items.value("offset") {
-            query.offset = readCount("offset", offset, maximum: nil, into: &validator) ?? query.offset
-        }
+        (query.limit, query.offset) = validator.readPage(items)
         if let search = items.value("q"), !search.isEmpty {
             if search.count > maximumSearchLength {
                 validator.add("q must be shorter than or equal to \(maximumSearchLength) characters")
@@ -108,15 +103,9 @@ enum CustomerListParameters {
             }
             if field == "created_at" { query.createdAt = bounds } else { query.updatedAt = bounds }
         }
-        if let order = items.value("order") {
-            let descending = order.hasPrefix("-")
-            if let field = CustomerOrderField(rawValue: descending ? String(order.dropFirst()) : order) {
-                query.orderField = field
-                query.descending = descending
-            } else {
-                validator.add(
-                    "order must be one of \(CustomerOrderField.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
-            }
+        if let (field, descending) = validator.readOrder(items, CustomerOrderField.self) {
+            query.orderField = field
+            query.descending = descending
         }
         let shape = CustomerShape.read(items, defaultExpand: [], into: &validator)
         try validator.finish()
