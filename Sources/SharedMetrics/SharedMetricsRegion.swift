@@ -13,20 +13,32 @@ public final class SharedMetricsRegion: @unchecked Sendable {
     private var width: Int { counters + gauges }
 
     /// `rows` live rows (one per worker process slot) plus one row for retired counters.
+    ///
+    /// The mapping is sized for every slot the master may ever use (TTIN), but a page of it becomes resident
+    /// only when a process touches it: anonymous memory starts zero-filled, so nothing is written here, and
+    /// the sums below read only the rows handed out so far (`rowsInUse`). With 2 workers the region costs a
+    /// few pages instead of all of its 4 MiB in every process.
     public init(rows: Int, counters: Int, gauges: Int) {
         self.rows = rows
         self.counters = counters
         self.gauges = gauges
-        let words = (rows + 1) * (counters + gauges)
+        let words = Self.headerWords + (rows + 1) * (counters + gauges)
         let memory = mmap(nil, words * 8, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         guard let memory, memory != MAP_FAILED else { fatalError("cannot map shared metrics") }
-        base = memory.bindMemory(to: UInt64.self, capacity: words)
-        base.initialize(repeating: 0, count: words)
+        header = memory.bindMemory(to: UInt64.self, capacity: words)
+        base = header + Self.headerWords
     }
+
+    /// Word 0: one past the highest row index handed out. A cache line of its own keeps it apart from
+    /// the counters every worker increments.
+    private static let headerWords = 8
+    private let header: UnsafeMutablePointer<UInt64>
+    private var rowsInUse: Int { Int(cshims_load_u64(header)) }
 
     /// The row a worker process writes to.
     public func row(_ index: Int) -> SharedMetricsRow {
         precondition(index >= 0 && index < rows)
+        cshims_max_u64(header, UInt64(index + 1))
         return SharedMetricsRow(base: base + index * width, counters: counters)
     }
 
@@ -36,23 +48,28 @@ public final class SharedMetricsRegion: @unchecked Sendable {
         let retired = base + rows * width
         for counter in 0..<counters {
             let value = cshims_load_u64(row + counter)
-            if value > 0 { _ = cshims_add_u64(retired + counter, value) }
+            // Zeros are left alone: writing them would only dirty pages for nothing.
+            guard value > 0 else { continue }
+            _ = cshims_add_u64(retired + counter, value)
             cshims_store_u64(row + counter, 0)
         }
-        for gauge in 0..<gauges { cshims_store_u64(row + counters + gauge, 0) }
+        for gauge in 0..<gauges where cshims_load_u64(row + counters + gauge) != 0 {
+            cshims_store_u64(row + counters + gauge, 0)
+        }
     }
 
     /// A counter summed over every row, live and retired.
     public func totalCounter(_ counter: Int) -> UInt64 {
         var total: UInt64 = 0
-        for index in 0...rows { total &+= cshims_load_u64(base + index * width + counter) }
+        for index in 0..<rowsInUse { total &+= cshims_load_u64(base + index * width + counter) }
+        total &+= cshims_load_u64(base + rows * width + counter)
         return total
     }
 
     /// A gauge summed over the live rows.
     public func totalGauge(_ gauge: Int) -> UInt64 {
         var total: UInt64 = 0
-        for index in 0..<rows { total &+= cshims_load_u64(base + index * width + counters + gauge) }
+        for index in 0..<rowsInUse { total &+= cshims_load_u64(base + index * width + counters + gauge) }
         return total
     }
 }

@@ -16,4 +16,10 @@ static inline uint64_t cshims_load_u64(const uint64_t *address) {
 static inline uint64_t cshims_add_u64(uint64_t *address, uint64_t value) {
     return __atomic_add_fetch(address, value, __ATOMIC_RELAXED);
 }
+/* Raises the word to `value` if it is lower (a high-water mark). */
+static inline void cshims_max_u64(uint64_t *address, uint64_t value) {
+    uint64_t seen = __atomic_load_n(address, __ATOMIC_ACQUIRE);
+    while (seen < value &&
+           !__atomic_compare_exchange_n(address, &seen, value, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {}
+}
 #endif
