@@ -78,6 +78,12 @@ public struct CustomerListQuery: Sendable {
         return "\(unsafeRaw: prefix).\(unsafeRaw: orderField.rawValue) \(unsafeRaw: direction), \(unsafeRaw: prefix).id \(unsafeRaw: direction)"
     }
 
+    /// The columns `orderBy(prefix)` reads: id, and the ordering column unless that is id.
+    func orderKeys(_ prefix: String) -> SQL {
+        if orderField == .id { return "\(unsafeRaw: prefix).id" }
+        return "\(unsafeRaw: prefix).id, \(unsafeRaw: prefix).\(unsafeRaw: orderField.rawValue)"
+    }
+
     /// `%text%` for LIKE, lower-cased, with the LIKE wildcards of the text escaped so they match themselves.
     static func containsPattern(_ text: String) -> String {
         var pattern = "%"

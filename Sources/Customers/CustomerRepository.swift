@@ -79,25 +79,41 @@ public struct CustomerRepository: Sendable {
 
     /// One page and the exact number of matches, in one statement. Without a search, group or time
     /// filter the count is read from `customer_counter` instead of counting rows.
+    ///
+    /// With a filter, the matches are found once: their ids and ordering column are kept (a MATERIALIZED
+    /// CTE), counted, and the page is cut from them. Counting and paging as two scans did the work twice,
+    /// and the page's scan could be a walk down the created_at index that filters row by row: with
+    /// `q=mar` and the newest 139,000 customers not matching it read 139,000 rows for 20 (91 of 104 ms).
     public func list(_ query: CustomerListQuery) async throws -> (customers: [Customer], count: Int) {
-        let countExpression: SQL =
-            query.isCountedByCounter
-            ? "SELECT coalesce(sum(live), 0)::bigint FROM customer_counter WHERE \(query.hasAccount)::boolean IS NULL OR has_account = \(query.hasAccount)::boolean"
-            : "SELECT count(*) FROM customer c WHERE \(query.conditions)"
         if query.limit == 0 {
-            let total = try await run(countExpression, mayBeSlow: !query.isCountedByCounter)
+            let countOnly: SQL =
+                query.isCountedByCounter
+                ? Self.counterTotal(query) : "SELECT count(*) FROM customer c WHERE \(query.conditions)"
+            let total = try await run(countOnly, mayBeSlow: !query.isCountedByCounter)
             return ([], try total.first!.decode(Int.self, at: 0))
         }
-        let rows = try await run(
-            """
-            SELECT (\(countExpression)) AS total, page.*
+        let statement: SQL =
+            query.isCountedByCounter
+            ? """
+            SELECT (\(Self.counterTotal(query))) AS total, page.*
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
                 SELECT \(Customer.columns) FROM customer c WHERE \(query.conditions)
                 ORDER BY \(query.orderBy("c")) LIMIT \(query.limit) OFFSET \(query.offset)
             ) AS page ON true
             ORDER BY \(query.orderBy("page"))
-            """, mayBeSlow: !query.isCountedByCounter || query.offset > 10_000)
+            """
+            : """
+            WITH matches AS MATERIALIZED (SELECT \(query.orderKeys("c")) FROM customer c WHERE \(query.conditions))
+            SELECT (SELECT count(*) FROM matches) AS total, page.*
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (
+                SELECT \(Customer.columns) FROM customer c
+                WHERE c.id IN (SELECT m.id FROM matches m ORDER BY \(query.orderBy("m")) LIMIT \(query.limit) OFFSET \(query.offset))
+            ) AS page ON true
+            ORDER BY \(query.orderBy("page"))
+            """
+        let rows = try await run(statement, mayBeSlow: !query.isCountedByCounter || query.offset > 10_000)
         guard let first = rows.first else { return ([], 0) }
         let total = try first.decode(Int.self, at: 0)
         var customers: [Customer] = []
@@ -106,6 +122,11 @@ public struct CustomerRepository: Sendable {
             customers.append(try Customer(row: row, offset: 1))
         }
         return (customers, total)
+    }
+
+    /// The number of live customers (with the has_account filter, if any) from the counter's slots.
+    private static func counterTotal(_ query: CustomerListQuery) -> SQL {
+        "SELECT coalesce(sum(live), 0)::bigint FROM customer_counter WHERE \(query.hasAccount)::boolean IS NULL OR has_account = \(query.hasAccount)::boolean"
     }
 
     /// A statement that may take long (a search or filter counts every match; a deep OFFSET walks the
