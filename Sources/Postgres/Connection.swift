@@ -31,8 +31,11 @@ public final class Connection: @unchecked Sendable {
 
     public init(_ options: ConnectionOptions) throws {
         self.options = options
-        let keywords = ["dbname", "application_name", "connect_timeout", "fallback_application_name"]
-        let values = [options.url, options.applicationName, String(max(2, options.connectTimeout)), "clientele"]
+        // gssencmode comes before dbname so that a URL naming it wins. Off by default: libpq's "prefer" asks
+        // Kerberos for credentials on every connect, which maps its libraries into every process (0.6 MiB
+        // of RSS per worker) for a kind of encryption almost nobody runs; ?gssencmode=prefer brings it back.
+        let keywords = ["gssencmode", "dbname", "application_name", "connect_timeout", "fallback_application_name"]
+        let values = ["disable", options.url, options.applicationName, String(max(2, options.connectTimeout)), "clientele"]
         let handle = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
