@@ -12,7 +12,9 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
-RUN swift build -c release --static-swift-stdlib --product clientele \
+COPY release-toolset.json ./
+# The same link as `make build-release` (see release-toolset.json), so the image runs what `make bench` measured.
+RUN swift build -c release --static-swift-stdlib --toolset release-toolset.json --product clientele \
  && install -D "$(swift build -c release --show-bin-path)/clientele" /out/clientele
 
 # --- run: Debian slim with the shared libraries libpq and libcurl need, no compiler ------------------------

@@ -27,8 +27,10 @@ db: deps
 build: deps
 	swift build
 
+# Linked as the Dockerfile links it, so that `make run` and `make bench` run and measure what we ship: Swift's
+# runtime and Foundation inside the binary, and release-toolset.json's lld flags (README, "Memory").
 build-release: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib --toolset release-toolset.json
 
 migrate: db build
 	DATABASE_URL=$(DATABASE_URL) .build/debug/clientele migrate
