@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-auth bench-pool bench-jobs bench-seed clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-auth bench-selective bench-pool bench-jobs bench-seed clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -62,6 +62,11 @@ bench: db build-release deps
 # Authentication's cost on GET /admin/customers/:id (JWT, cookie, API token vs none), one run; after `make bench`.
 bench-auth: build-release
 	scripts/bench-auth.sh
+
+# A selective q (under 10 matches) against pgbench running the same SQL: plan and p50, one client each, on the
+# database `make bench` prepared (`make bench SEED_N=1000000` first for a million customers).
+bench-selective: build-release
+	scripts/bench-selective.sh
 
 # The pipelined pool against pgbench on the same point SELECT, one run (scripts/bench-pool.sh).
 bench-pool: build-release
