@@ -18,7 +18,7 @@ password=$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')
 api_token=$(head -c 24 /dev/urandom | base64 | tr -d '\n/+=')
 printf '%s\n' "$password" | DATABASE_URL=$url "$bin" user create --email "$admin" --password - --api-token "$api_token" >/dev/null
 DATABASE_URL=$url JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=') DEBUG_ROUTES=on HTTP_WORKERS=2 \
-  HOST=127.0.0.1 PORT=$PORT "$bin" serve >"$BENCH_WORK/bench-auth-serve.log" 2>&1 &
+  HOST=127.0.0.1 PORT=$PORT setsid "$bin" serve >"$BENCH_WORK/bench-auth-serve.log" 2>&1 &
 serve=$!
 trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done

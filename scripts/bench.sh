@@ -37,9 +37,10 @@ printf '%s\n' "$password" | DATABASE_URL=$url "$bin" user create --email "$admin
 
 log=$BENCH_WORK/clientele-serve.log
 # Passwords hashed with one SHA-256, as the peers do with CHEAP_HASH=1: the create cell then measures the
-# HTTP + INSERT path, not scrypt (never set this in production).
+# HTTP + INSERT path, not scrypt (never set this in production). In a session of its own, as systemd or
+# compose would run it, so that it can lower its session's CPU priority (README, SESSION_NICE).
 DATABASE_URL=$url JWT_SECRET=$secret UNSAFE_FAST_PASSWORD_HASH=on HTTP_WORKERS=2 PORT=$PORT HOST=127.0.0.1 \
-  "$bin" serve >"$log" 2>&1 &
+  setsid "$bin" serve >"$log" 2>&1 &
 serve=$!
 trap 'kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.1; done

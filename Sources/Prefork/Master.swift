@@ -67,9 +67,13 @@ public final class Master {
             logger.critical("\(error)")
             return 1
         }
+        let niced = SchedulingGroup.lowerOwnSession(nice: configuration.sessionNice)
         logger.info(
             "listening",
-            metadata: ["address": "\(configuration.host):\(boundPort)", "workers": "\(slots.count)"])
+            metadata: [
+                "address": "\(configuration.host):\(boundPort)", "workers": "\(slots.count)",
+                "session_nice": "\(niced ? configuration.sessionNice : 0)",
+            ])
 
         while true {
             var info = siginfo_t()

@@ -11,13 +11,16 @@ public struct PreforkConfiguration: Sendable {
     /// `maxRequestsJitter` at random so that they do not all restart at once.
     public var maxRequests: Int
     public var maxRequestsJitter: Int
+    /// Nice value (1...19) of the scheduler autogroup of serve's session, when serve leads its session, so
+    /// that a database on the same machine is not starved (`SchedulingGroup`); 0 changes nothing.
+    public var sessionNice: Int
     /// Called in the master when a worker has exited, with the worker's index (see `WorkerContext.index`),
     /// before the index is given to another worker.
     public var onWorkerExit: (@Sendable (Int) -> Void)?
 
     public init(
         host: String, port: Int, workers: Int, gracefulTimeout: Int = 30, workerTimeout: Int = 30,
-        maxRequests: Int = 0, maxRequestsJitter: Int = 0
+        maxRequests: Int = 0, maxRequestsJitter: Int = 0, sessionNice: Int = 0
     ) {
         self.host = host
         self.port = port
@@ -26,6 +29,7 @@ public struct PreforkConfiguration: Sendable {
         self.workerTimeout = workerTimeout
         self.maxRequests = maxRequests
         self.maxRequestsJitter = maxRequestsJitter
+        self.sessionNice = sessionNice
     }
 }
 

@@ -83,7 +83,8 @@ struct ServeSettings: Sendable {
             gracefulTimeout: environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...3600),
             workerTimeout: environment.int("WORKER_TIMEOUT", default: 30, range: 1...3600),
             maxRequests: environment.int("MAX_REQUESTS", default: 0),
-            maxRequestsJitter: environment.int("MAX_REQUESTS_JITTER", default: 0))
+            maxRequestsJitter: environment.int("MAX_REQUESTS_JITTER", default: 0),
+            sessionNice: environment.int("SESSION_NICE", default: 10, range: 0...19))
         var http = HTTPSettings()
         http.idleTimeout = environment.int("KEEPALIVE_TIMEOUT", default: 30, range: 1...3600)
         self.http = http

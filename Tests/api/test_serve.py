@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from conftest import wait_until
+from conftest import BIN, base_env, free_port, wait_until
 
 
 def loop_requests(url, stop, results, path="/health"):
@@ -248,3 +248,42 @@ def test_a_second_server_on_a_port_in_use_refuses_to_start(db, start_server):
     assert result.returncode == 1
     assert "cannot listen on 127.0.0.1:%d" % server.port in result.stderr
     assert requests.get(server.url + "/health").status_code == 200
+
+
+def autogroup(pid):
+    """['/autogroup-N', 'nice', 'V'] of a process: its session's group in the CPU scheduler."""
+    with open(f"/proc/{pid}/autogroup") as f:
+        return f.read().split()
+
+
+needs_autogroup = pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="kernel without autogroups")
+
+
+@needs_autogroup
+def test_a_server_leading_its_session_lowers_that_sessions_cpu_priority(db, start_server):
+    # conftest starts serve in a session of its own, as systemd or compose would.
+    server = start_server(db.url, workers=2)
+    workers = wait_until(lambda: len(server.worker_pids()) == 2 and server.worker_pids())
+    group, _, nice = autogroup(server.pid)
+    assert nice == "10"
+    assert [autogroup(pid) for pid in workers] == [[group, "nice", "10"]] * 2
+    assert "session_nice=10" in server.output()
+    untouched = start_server(db.url, workers=1, env={"SESSION_NICE": "0"})
+    assert autogroup(untouched.pid)[2] == "0"
+
+
+@needs_autogroup
+def test_a_server_sharing_a_session_leaves_its_priority_alone(db):
+    # Started like a command in a script: in the session of the caller, whose priority must not change.
+    ours = autogroup(os.getpid())
+    port = free_port()
+    proc = subprocess.Popen(
+        [BIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"], env=base_env(db.url),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200)
+        assert autogroup(proc.pid) == ours
+        assert autogroup(os.getpid()) == ours
+    finally:
+        proc.terminate()
+        proc.wait(30)
