@@ -15,6 +15,7 @@ public final class Scoreboard: @unchecked Sendable {
         case heartbeat = 1
         case ready = 2
         case requests = 3
+        case listenerClosed = 4
     }
 
     public init() {
@@ -41,6 +42,7 @@ public struct ScoreboardEntry: @unchecked Sendable {
     func reset(pid: Int32) {
         store(.ready, 0)
         store(.requests, 0)
+        store(.listenerClosed, 0)
         store(.heartbeat, monotonicNanoseconds())
         store(.pid, UInt64(pid))
     }
@@ -48,6 +50,11 @@ public struct ScoreboardEntry: @unchecked Sendable {
     /// Called by the worker once it accepts connections.
     public func markReady() { store(.ready, 1) }
     public var isReady: Bool { load(.ready) == 1 }
+
+    /// Called by a draining worker once it has closed its listening channel: from then on it accepts
+    /// nothing, and a replacement can take the socket without two processes accepting on it.
+    public func markListenerClosed() { store(.listenerClosed, 1) }
+    public var isListenerClosed: Bool { load(.listenerClosed) == 1 }
 
     /// Called by the worker's event loop, about once a second.
     public func beat() { store(.heartbeat, monotonicNanoseconds()) }

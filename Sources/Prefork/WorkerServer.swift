@@ -128,6 +128,10 @@ public final class WorkerServer: Sendable {
             try? await server.channel.setOption(ChannelOptions.autoRead, value: false).get()
             try? await Task.sleep(for: .milliseconds(50))
             quiescing.initiateShutdown(promise: drained)
+            // The master forks this slot's replacement only now (a rolling restart), so that two processes
+            // never accept on one socket.
+            try? await server.channel.closeFuture.get()
+            scoreboard.markListenerClosed()
             // In-flight requests get the graceful timeout, then the worker exits regardless.
             // Cancelled once the last connection closed: then the normal exit path runs.
             do { try await Task.sleep(for: .seconds(gracefulTimeout)) } catch { return }
