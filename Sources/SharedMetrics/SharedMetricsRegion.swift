@@ -17,7 +17,7 @@ public final class SharedMetricsRegion: @unchecked Sendable {
     /// The mapping is sized for every slot the master may ever use (TTIN), but a page of it becomes resident
     /// only when a process touches it: anonymous memory starts zero-filled, so nothing is written here, and
     /// the sums below read only the rows handed out so far (`rowsInUse`). With 2 workers the region costs a
-    /// few pages instead of all of its 4 MiB in every process.
+    /// few pages instead of all of its 4 MiB (which zeroing it by hand made resident in the master).
     public init(rows: Int, counters: Int, gauges: Int) {
         self.rows = rows
         self.counters = counters
