@@ -9,14 +9,12 @@ struct DebugRoutes {
     let customers: CustomerRoutes
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.get, "/debug/sleep")
-        router.get("/debug/sleep") { request, _ -> Response in
+        table.add(.get, "/debug/sleep", on: router) { request, _ -> Response in
             let milliseconds = min(60_000, max(0, request.uri.queryParameters["ms"].flatMap { Int(String($0)) } ?? 0))
             try await Task.sleep(for: .milliseconds(milliseconds))
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(milliseconds)")))
         }
-        table.record(.get, "/debug/routes")
-        router.get("/debug/routes") { _, _ in
+        table.add(.get, "/debug/routes", on: router) { _, _ in
             var writer = JSONWriter()
             writer.beginArray()
             for route in table.routes {
@@ -28,8 +26,7 @@ struct DebugRoutes {
             writer.endArray()
             return Response.json(writer)
         }
-        table.record(.get, "/debug/customers/:id")
-        router.get("/debug/customers/:id") { request, context in
+        table.add(.get, "/debug/customers/:id", on: router) { request, context in
             try await customers.retrieve(request, id: context.parameters.require("id"))
         }
     }

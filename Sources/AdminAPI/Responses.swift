@@ -9,6 +9,24 @@ extension Response {
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
+
+    /// `{"<key>": [...], "count", "offset", "limit"}`, the envelope of every paginated list.
+    static func page<Item>(
+        _ key: StaticString, _ items: [Item], count: Int, offset: Int, limit: Int, bytesPerItem: Int,
+        write: (Item, inout JSONWriter) -> Void
+    ) -> Response {
+        var writer = JSONWriter(capacity: bytesPerItem * max(1, items.count))
+        writer.beginObject()
+        writer.key(key)
+        writer.beginArray()
+        for item in items { write(item, &writer) }
+        writer.endArray()
+        writer.key("count"); writer.int(count)
+        writer.key("offset"); writer.int(offset)
+        writer.key("limit"); writer.int(limit)
+        writer.endObject()
+        return .json(writer)
+    }
 }
 
 extension Request {

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Hummingbird
 
 /// The routes the API serves, in the order they were registered (the same in every worker process), kept
 /// beside the router: to tell a path served under another method from an unknown path (405 `not_allowed`
@@ -6,8 +7,13 @@ import HTTPTypes
 final class RouteTable: @unchecked Sendable {
     private(set) var routes: [(method: HTTPRequest.Method, path: String, segments: [Substring])] = []
 
-    func record(_ method: HTTPRequest.Method, _ path: String) {
+    /// Registers `handler` on the router and records the route here, from one path string.
+    func add(
+        _ method: HTTPRequest.Method, _ path: String, on router: Router<AdminContext>,
+        use handler: @escaping @Sendable (Request, AdminContext) async throws -> some ResponseGenerator
+    ) {
         routes.append((method, path, path.split(separator: "/")))
+        router.on(RouterPath(path), method: method, use: handler)
     }
 
     /// True when some route matches `path` (`:name` segments match anything), whatever its method.

@@ -8,12 +8,10 @@ struct ServiceRoutes {
     let metrics: HTTPMetrics
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.get, "/health")
-        router.get("/health") { _, _ in
+        table.add(.get, "/health", on: router) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
         }
-        table.record(.get, "/ready")
-        router.get("/ready") { _, _ -> Response in
+        table.add(.get, "/ready", on: router) { _, _ -> Response in
             do {
                 try await database.query("SELECT 1")
                 return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready")))
@@ -23,8 +21,7 @@ struct ServiceRoutes {
                 return unavailable.response
             }
         }
-        table.record(.get, "/metrics")
-        router.get("/metrics") { _, _ -> Response in
+        table.add(.get, "/metrics", on: router) { _, _ -> Response in
             // The queue's state needs the database; without it the scrape still answers, without those lines.
             let rows = try? await database.query("SELECT state, count(*) FROM job GROUP BY state ORDER BY state")
             let jobs = (try? rows?.rows.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }) ?? []
@@ -33,8 +30,7 @@ struct ServiceRoutes {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        table.record(.get, "/openapi.json")
-        router.get("/openapi.json") { _, _ in
+        table.add(.get, "/openapi.json", on: router) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))

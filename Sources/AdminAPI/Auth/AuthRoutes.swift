@@ -9,21 +9,18 @@ struct AuthRoutes {
     let maxBodySize: Int
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.post, "/admin/auth")
-        router.post("/admin/auth") { request, context in
+        table.add(.post, "/admin/auth", on: router) { request, context in
             let user = try await login(request, context: context)
             let (value, expiresAt) = try await auth.startSession(for: user)
             return Response.json(
                 userJSON(user), headers: [.setCookie: cookie.setCookie(value: value, expiresAt: expiresAt)])
         }
-        table.record(.get, "/admin/auth")
-        router.get("/admin/auth") { request, context in
+        table.add(.get, "/admin/auth", on: router) { request, context in
             try Validator.rejectAnyQuery(request)
             guard let user = context.user else { throw APIError.unauthorized }
             return Response.json(userJSON(user))
         }
-        table.record(.delete, "/admin/auth")
-        router.delete("/admin/auth") { request, _ in
+        table.add(.delete, "/admin/auth", on: router) { request, _ in
             if let session = Cookies(request.headers[.cookie]).value(SessionCookie.name) {
                 try await auth.endSession(cookieValue: session)
             }
@@ -32,8 +29,7 @@ struct AuthRoutes {
             writer.endObject()
             return Response.json(writer, headers: [.setCookie: cookie.clearCookie()])
         }
-        table.record(.post, "/admin/auth/token")
-        router.post("/admin/auth/token") { request, context in
+        table.add(.post, "/admin/auth/token", on: router) { request, context in
             let user = try await login(request, context: context)
             var writer = JSONWriter(capacity: 256)
             writer.beginObject()

@@ -13,8 +13,7 @@ struct AddressRoutes {
     ]
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.get, "/admin/customers/:id/addresses")
-        router.get("/admin/customers/:id/addresses") { request, context in
+        table.add(.get, "/admin/customers/:id/addresses", on: router) { request, context in
             let customerID = try context.parameters.require("id")
             let items = QueryItems(request.uri.query)
             var validator = Validator()
@@ -22,20 +21,11 @@ struct AddressRoutes {
             let (limit, offset) = validator.readPage(items)
             try validator.finish()
             let (page, count) = try await run { try await addresses.list(customerID: customerID, limit: limit, offset: offset) }
-            var writer = JSONWriter(capacity: 512 * max(1, page.count))
-            writer.beginObject()
-            writer.key("addresses")
-            writer.beginArray()
-            for address in page { CustomerJSON.write(address, into: &writer) }
-            writer.endArray()
-            writer.key("count"); writer.int(count)
-            writer.key("offset"); writer.int(offset)
-            writer.key("limit"); writer.int(limit)
-            writer.endObject()
-            return Response.json(writer)
+            return Response.page("addresses", page, count: count, offset: offset, limit: limit, bytesPerItem: 512) {
+                CustomerJSON.write($0, into: &$1)
+            }
         }
-        table.record(.post, "/admin/customers/:id/addresses")
-        router.post("/admin/customers/:id/addresses") { request, context in
+        table.add(.post, "/admin/customers/:id/addresses", on: router) { request, context in
             let customerID = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             let (fields, isDefaultBilling) = try await readBody(request, creating: true)
@@ -44,8 +34,7 @@ struct AddressRoutes {
             }
             return respond(address)
         }
-        table.record(.post, "/admin/customers/:id/addresses/:address_id")
-        router.post("/admin/customers/:id/addresses/:address_id") { request, context in
+        table.add(.post, "/admin/customers/:id/addresses/:address_id", on: router) { request, context in
             let customerID = try context.parameters.require("id")
             let addressID = try context.parameters.require("address_id")
             try Validator.rejectAnyQuery(request)
@@ -56,8 +45,7 @@ struct AddressRoutes {
             }
             return respond(address)
         }
-        table.record(.delete, "/admin/customers/:id/addresses/:address_id")
-        router.delete("/admin/customers/:id/addresses/:address_id") { request, context in
+        table.add(.delete, "/admin/customers/:id/addresses/:address_id", on: router) { request, context in
             let customerID = try context.parameters.require("id")
             let addressID = try context.parameters.require("address_id")
             try Validator.rejectAnyQuery(request)

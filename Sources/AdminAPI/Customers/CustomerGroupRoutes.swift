@@ -12,10 +12,8 @@ struct CustomerGroupRoutes {
     let maxBodySize: Int
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.get, "/admin/customer-groups")
-        router.get("/admin/customer-groups") { request, _ in try await list(request) }
-        table.record(.post, "/admin/customer-groups")
-        router.post("/admin/customer-groups") { request, _ in
+        table.add(.get, "/admin/customer-groups", on: router) { request, _ in try await list(request) }
+        table.add(.post, "/admin/customer-groups", on: router) { request, _ in
             try Validator.rejectAnyQuery(request)
             var request = request
             var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
@@ -24,16 +22,14 @@ struct CustomerGroupRoutes {
             try body.finish()
             return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) })
         }
-        table.record(.get, "/admin/customer-groups/:id")
-        router.get("/admin/customer-groups/:id") { request, context in
+        table.add(.get, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
             let expandCustomers = try Self.readExpand(QueryItems(request.uri.query), allowed: ["expand"])
             guard var group = try await groups.find(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
             if expandCustomers { group.customers = try await groups.customers(of: [id])[id] ?? [] }
             return respond(group)
         }
-        table.record(.post, "/admin/customer-groups/:id")
-        router.post("/admin/customer-groups/:id") { request, context in
+        table.add(.post, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             var request = request
@@ -47,8 +43,7 @@ struct CustomerGroupRoutes {
                         id: id, name: name, metadataSet: metadata?.set, metadataRemove: metadata?.remove ?? [])
                 })
         }
-        table.record(.delete, "/admin/customer-groups/:id")
-        router.delete("/admin/customer-groups/:id") { request, context in
+        table.add(.delete, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             guard try await groups.delete(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
@@ -60,8 +55,7 @@ struct CustomerGroupRoutes {
             writer.endObject()
             return Response.json(writer)
         }
-        table.record(.get, "/admin/customer-groups/:id/customers")
-        router.get("/admin/customer-groups/:id/customers") { request, context in
+        table.add(.get, "/admin/customer-groups/:id/customers", on: router) { request, context in
             let id = try context.parameters.require("id")
             var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
             guard try await groups.find(id: id) != nil else { throw APIError(CustomerError.groupNotFound(id)) }
@@ -69,8 +63,7 @@ struct CustomerGroupRoutes {
             return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
         for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {
-            table.record(method, "/admin/customer-groups/:id/customers/batch")
-            router.on("/admin/customer-groups/:id/customers/batch", method: method) { request, context in
+            table.add(method, "/admin/customer-groups/:id/customers/batch", on: router) { request, context in
                 let id = try context.parameters.require("id")
                 try Validator.rejectAnyQuery(request)
                 var request = request
@@ -106,17 +99,9 @@ struct CustomerGroupRoutes {
             let members = try await groups.customers(of: page.map(\.id))
             for index in page.indices { page[index].customers = members[page[index].id] ?? [] }
         }
-        var writer = JSONWriter(capacity: 256 * max(1, page.count))
-        writer.beginObject()
-        writer.key("customer_groups")
-        writer.beginArray()
-        for group in page { CustomerJSON.write(group, into: &writer) }
-        writer.endArray()
-        writer.key("count"); writer.int(count)
-        writer.key("offset"); writer.int(query.offset)
-        writer.key("limit"); writer.int(query.limit)
-        writer.endObject()
-        return .json(writer)
+        return .page("customer_groups", page, count: count, offset: query.offset, limit: query.limit, bytesPerItem: 256) {
+            CustomerJSON.write($0, into: &$1)
+        }
     }
 
     private func respond(_ group: CustomerGroup) -> Response {

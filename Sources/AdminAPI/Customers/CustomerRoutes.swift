@@ -11,20 +11,15 @@ struct CustomerRoutes {
     let maxBodySize: Int
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.record(.get, "/admin/customers")
-        router.get("/admin/customers") { request, _ in try await list(request) }
-        table.record(.post, "/admin/customers")
-        router.post("/admin/customers") { request, _ in try await create(request) }
-        table.record(.get, "/admin/customers/:id")
-        router.get("/admin/customers/:id") { request, context in
+        table.add(.get, "/admin/customers", on: router) { request, _ in try await list(request) }
+        table.add(.post, "/admin/customers", on: router) { request, _ in try await create(request) }
+        table.add(.get, "/admin/customers/:id", on: router) { request, context in
             try await retrieve(request, id: context.parameters.require("id"))
         }
-        table.record(.post, "/admin/customers/:id")
-        router.post("/admin/customers/:id") { request, context in
+        table.add(.post, "/admin/customers/:id", on: router) { request, context in
             try await update(request, id: context.parameters.require("id"))
         }
-        table.record(.delete, "/admin/customers/:id")
-        router.delete("/admin/customers/:id") { request, context in
+        table.add(.delete, "/admin/customers/:id", on: router) { request, context in
             try await delete(request, id: context.parameters.require("id"))
         }
     }
@@ -38,17 +33,9 @@ struct CustomerRoutes {
     static func listResponse(_ query: CustomerListQuery, shape: CustomerShape, customers: CustomerRepository) async throws -> Response {
         var (page, count) = try await customers.list(query)
         try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
-        var writer = JSONWriter(capacity: 512 * max(1, page.count))
-        writer.beginObject()
-        writer.key("customers")
-        writer.beginArray()
-        for customer in page { CustomerJSON.write(customer, shape: shape, into: &writer) }
-        writer.endArray()
-        writer.key("count"); writer.int(count)
-        writer.key("offset"); writer.int(query.offset)
-        writer.key("limit"); writer.int(query.limit)
-        writer.endObject()
-        return .json(writer)
+        return .page("customers", page, count: count, offset: query.offset, limit: query.limit, bytesPerItem: 512) {
+            CustomerJSON.write($0, shape: shape, into: &$1)
+        }
     }
 
     func retrieve(_ request: Request, id: String) async throws -> Response {
