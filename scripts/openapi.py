@@ -29,6 +29,24 @@ def nullable(type_, **extra):
     return {"type": [type_, "null"], **extra}
 
 
+def page_schema(key, item, count_description=None):
+    """The envelope of a paginated list: {key: [item], count, offset, limit}."""
+    count = {"type": "integer", "minimum": 0}
+    if count_description:
+        count["description"] = count_description
+    return {
+        "type": "object",
+        "properties": {
+            key: {"type": "array", "items": schema(item)},
+            "count": count,
+            "offset": {"type": "integer", "minimum": 0},
+            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
+        },
+        "required": [key, "count", "offset", "limit"],
+        "additionalProperties": False,
+    }
+
+
 def csv_pattern(names):
     """A comma-separated subset of `names` (spaces around names allowed, empty allowed)."""
     return r"^[ ,]*(?:(?:" + "|".join(names) + r") *(?:,[ ,]*|$))*$"
@@ -148,39 +166,9 @@ SCHEMAS = {
                      "deleted_at"],
         "additionalProperties": False,
     },
-    "CustomerList": {
-        "type": "object",
-        "properties": {
-            "customers": {"type": "array", "items": schema("Customer")},
-            "count": {"type": "integer", "minimum": 0, "description": "Exact total of matching customers."},
-            "offset": {"type": "integer", "minimum": 0},
-            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
-        },
-        "required": ["customers", "count", "offset", "limit"],
-        "additionalProperties": False,
-    },
-    "AddressList": {
-        "type": "object",
-        "properties": {
-            "addresses": {"type": "array", "items": schema("Address")},
-            "count": {"type": "integer", "minimum": 0},
-            "offset": {"type": "integer", "minimum": 0},
-            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
-        },
-        "required": ["addresses", "count", "offset", "limit"],
-        "additionalProperties": False,
-    },
-    "CustomerGroupList": {
-        "type": "object",
-        "properties": {
-            "customer_groups": {"type": "array", "items": schema("CustomerGroup")},
-            "count": {"type": "integer", "minimum": 0},
-            "offset": {"type": "integer", "minimum": 0},
-            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
-        },
-        "required": ["customer_groups", "count", "offset", "limit"],
-        "additionalProperties": False,
-    },
+    "CustomerList": page_schema("customers", "Customer", count_description="Exact total of matching customers."),
+    "AddressList": page_schema("addresses", "Address"),
+    "CustomerGroupList": page_schema("customer_groups", "CustomerGroup"),
     "CustomerResponse": {
         "type": "object", "properties": {"customer": schema("Customer")},
         "required": ["customer"], "additionalProperties": False,
