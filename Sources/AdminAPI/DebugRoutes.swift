@@ -1,4 +1,5 @@
 import Hummingbird
+import JSON
 
 /// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N
 /// milliseconds (at most a minute), so tests can hold a request in flight across a signal;

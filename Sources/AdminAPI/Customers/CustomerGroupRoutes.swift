@@ -1,6 +1,8 @@
 import Customers
 import Hummingbird
+import JSON
 import Postgres
+import Validation
 
 /// `/admin/customer-groups` (Medusa v1, API.md "Customer groups").
 struct CustomerGroupRoutes {
@@ -57,9 +59,8 @@ struct CustomerGroupRoutes {
         }
         table.add(.get, "/admin/customer-groups/:id/customers", on: router) { request, context in
             let id = try context.parameters.require("id")
-            var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
+            let (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query), groupID: id)
             guard try await groups.find(id: id) != nil else { throw APIError(CustomerError.groupNotFound(id)) }
-            query.groupIDs = [id]
             return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
         for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {
