@@ -128,6 +128,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
+        .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(
             name: "AuthTests",
             dependencies: [
