@@ -2,8 +2,9 @@
 """make bench-data: the customer list, export and import at a million customers, one run, each figure next to
 the baseline it is judged against, measured in the same run on the same machine.
 
-1. Pages (limit 50) of GET /admin/customers: the 1st, 20th, 10,000th and last page by cursor (p50 of repeated
-   requests for the same cursor), against the first page's p50; the same pages by offset for comparison.
+1. Pages (limit 50) of GET /admin/customers: the 1st, 20th, 10,000th and last page by cursor (p50 of rounds
+   that request each of them in turn, the same cursor each time), against the first page's p50; the same
+   pages by offset for comparison.
    Default order, order=email, has_account=true&order=-phone (nullable key), and q=mar (a search).
 2. Export: GET /admin/customers/export of every customer through curl into /dev/null, against psql's
    `\\copy (the same SELECT) TO '/dev/null' CSV`; the serve workers' RSS sampled every 20 ms during the export.
@@ -137,19 +138,30 @@ class Bench:
         for name, filters in LISTS:
             count = get({**filters, "limit": 0})[0]["count"]
             last_page = math.ceil(count / LIMIT)
-            first = p50({**filters, "limit": LIMIT}, self.args.repeat)
-            # Walk to each page's start with pages of up to 1,000 rows, then time the page of 50 from there.
-            cursor, position = None, 0
-            for page in PAGES:
-                number = last_page if page == "last" else page
-                if number > last_page:
-                    continue
+            numbers = sorted({last_page if page == "last" else page for page in PAGES if page == "last" or page <= last_page})
+            # Walk to each page's start with pages of up to 1,000 rows and keep the cursor there.
+            cursors, cursor, position = {}, None, 0
+            for number in numbers:
                 target = (number - 1) * LIMIT
                 while position < target:
                     step = min(1000, target - position)
                     payload, _ = get({**filters, "limit": step, **({"cursor": cursor} if cursor else {})})
                     cursor, position = payload["next_cursor"], position + step
-                by_cursor = p50({**filters, "limit": LIMIT, **({"cursor": cursor} if cursor else {})}, self.args.repeat)
+                cursors[number] = cursor
+            # Rounds that ask for every page in turn, so that the machine's bursts of load fall on all of them
+            # alike; the first page is the one without a cursor.
+            samples = {number: [] for number in numbers}
+            requests_of = {number: {**filters, "limit": LIMIT, **({"cursor": cursors[number]} if cursors[number] else {})}
+                           for number in numbers}
+            for number in numbers:
+                get(requests_of[number])  # prepared and planned on the connection before timing
+            for _ in range(self.args.repeat):
+                for number in numbers:
+                    samples[number].append(get(requests_of[number])[1])
+            first = statistics.median(samples[1])
+            for number in numbers:
+                target = (number - 1) * LIMIT
+                by_cursor = statistics.median(samples[number])
                 by_offset = p50({**filters, "limit": LIMIT, "offset": target}, 3 if target > 10_000 else self.args.repeat)
                 rows.append((name, f"{number:,}", by_cursor, by_cursor / first, by_offset))
                 log(f"  {name}: page {number:,} by cursor {by_cursor:.2f} ms ({by_cursor / first:.2f} × page 1), "

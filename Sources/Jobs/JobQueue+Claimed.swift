@@ -12,9 +12,9 @@ extension JobQueue {
         let result = try await connection.query(
             """
             INSERT INTO job (kind, args, state, priority, max_attempts, attempt, attempted_at, attempted_by,
-                             lease_expires_at)
+                             lease_expires_at, unique_key)
             VALUES (\(job.kind), \(job.args)::jsonb, 'running', \(job.priority)::smallint, \(job.maxAttempts)::int, 1,
-                    now(), \(worker), now() + make_interval(secs => \(lease)::float8))
+                    now(), \(worker), now() + make_interval(secs => \(lease)::float8), \(job.uniqueKey))
             RETURNING id, kind, args, attempt, max_attempts
             """)
         return try Job(row: result.first!)

@@ -26,8 +26,10 @@ public struct CustomerImportRepository: Sendable {
             let upload = ImportUpload(options: options, connection: connection)
             try await feed(upload)
             try await upload.finish()
+            // The unique key keeps one unfinished job per import, and finds it again below through its index.
             let newJob = NewJob(
-                kind: Self.jobKind, args: try JSONText(encoding: ["import_id": upload.id]), maxAttempts: Self.maxAttempts)
+                kind: Self.jobKind, args: try JSONText(encoding: ["import_id": upload.id]), maxAttempts: Self.maxAttempts,
+                uniqueKey: Self.jobKey(upload.id))
             var job: Job?
             if let runner {
                 job = try await JobQueue.enqueueClaimed(newJob, worker: runner.name, lease: runner.lease, on: connection)
@@ -38,7 +40,8 @@ public struct CustomerImportRepository: Sendable {
                 """
                 WITH staged AS (
                     UPDATE customer_import SET rows_total = \(upload.rows), bytes = \(upload.size),
-                        job_id = (SELECT max(id) FROM job WHERE kind = \(Self.jobKind) AND args->>'import_id' = \(upload.id))
+                        job_id = (SELECT id FROM job WHERE unique_key = \(Self.jobKey(upload.id))
+                                  AND state NOT IN ('completed', 'discarded', 'cancelled'))
                     WHERE id = \(upload.id)
                     RETURNING *
                 )
@@ -47,6 +50,8 @@ public struct CustomerImportRepository: Sendable {
             return (try CustomerImport(row: rows.first!), job)
         }
     }
+
+    static func jobKey(_ importID: String) -> String { "\(jobKind)/\(importID)" }
 
     /// The import's row, once the upload's header is read (its chunks refer to it).
     static func insert(_ upload: ImportUpload, on connection: LeasedConnection) async throws {
