@@ -84,9 +84,14 @@ export function table(caption, headings, rows, { hideCaption = true, className =
       h("tbody", {}, rows)));
 }
 
-/** A body cell; `label` is shown before the value when the table is laid out as cards (narrow screens). */
+/** A body cell; `label` is shown above the value when the table is laid out as cards (narrow screens). */
 export function cell(label, ...content) {
   return h("td", { "data-label": label }, ...content);
+}
+
+/** A cell that takes the whole width of its card on narrow screens (names, emails, errors). */
+export function wideCell(label, ...content) {
+  return h("td", { "data-label": label, class: "wide" }, ...content);
 }
 
 /** A description list of [term, value] pairs. */

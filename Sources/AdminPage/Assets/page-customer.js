@@ -197,18 +197,11 @@ function deleteSection(context, customer) {
     h("h2", { id: "delete-heading" }, "Delete"), start, confirmation);
 }
 
-export async function render(context) {
-  const [id] = context.params;
-  const [{ data, etag }, groups] = await Promise.all([
-    load(id),
-    allGroups().then((answer) => answer.customer_groups, () => []),
-  ]);
-  const customer = data.customer;
+/** What the page shows of the customer: details, groups, addresses and metadata. */
+function overview(customer) {
   const metadata = Object.entries(customer.metadata || {});
   const billing = customer.billing_address_id;
-  context.show(h("article", {},
-    h("p", { class: "breadcrumb" }, link("customers", "Customers"), " / "),
-    h("h1", {}, fullName(customer) || customer.email),
+  return h("div", { class: "overview" },
     h("section", { class: "card", "aria-labelledby": "details-heading" },
       h("h2", { id: "details-heading" }, "Details"),
       details([
@@ -231,7 +224,23 @@ export async function render(context) {
         : h("p", { class: "empty" }, "No address.")),
     h("section", { class: "card", "aria-labelledby": "metadata-heading" },
       h("h2", { id: "metadata-heading" }, "Metadata"),
-      metadata.length ? details(metadata.map(([key, value]) => [key, describe(value)])) : h("p", { class: "empty" }, "No metadata.")),
+      metadata.length
+        ? details(metadata.map(([key, value]) => [key, describe(value)]))
+        : h("p", { class: "empty" }, "No metadata.")));
+}
+
+export async function render(context) {
+  const [id] = context.params;
+  const [{ data, etag }, groups] = await Promise.all([
+    load(id),
+    allGroups().then((answer) => answer.customer_groups, () => []),
+  ]);
+  const customer = data.customer;
+  const title = fullName(customer) || customer.email;
+  context.show(h("article", {},
+    h("p", { class: "breadcrumb" }, link("customers", "Customers"), " / "),
+    h("h1", {}, title),
+    overview(customer),
     editForm(context, customer, etag, groups),
-    deleteSection(context, customer)), { title: fullName(customer) || customer.email });
+    deleteSection(context, customer)), { title });
 }

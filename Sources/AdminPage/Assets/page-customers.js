@@ -2,7 +2,7 @@
 // Back, reload and a shared link show the same list. The list request goes out before anything else the
 // page needs (the groups for the filter come in parallel), so the first rows show as soon as it answers.
 import { allGroups, get } from "./api.js";
-import { cell, customerPath, formatCount, formatTime, fullName, h, link, table } from "./dom.js";
+import { cell, customerPath, formatCount, formatTime, fullName, h, link, table, wideCell } from "./dom.js";
 import { field, formError, showErrors, values } from "./forms.js";
 import { pageParams, pager, rangeText, readPosition, writePosition } from "./paging.js";
 
@@ -68,7 +68,7 @@ function filterForm(context, query) {
   if (chosen) select.append(h("option", { value: chosen }, "Selected group"));
   select.value = chosen || "";
   allGroups().then(({ customer_groups: groups }) => {
-    select.replaceChildren(h("option", { value: "" }, "Any group"), groups.map((group) => h("option", { value: group.id }, group.name)));
+    select.replaceChildren(h("option", { value: "" }, "Any group"), ...groups.map((group) => h("option", { value: group.id }, group.name)));
     if (chosen && !groups.some((group) => group.id === chosen)) select.append(h("option", { value: chosen }, chosen));
     select.value = chosen || "";
   }, () => { /* the list works without the group names */ });
@@ -114,8 +114,8 @@ export async function render(context) {
       ? h("p", { class: "empty" }, "No customer matches these filters.")
       : table("Customers", ["Name", "Email", "Phone", "Account", "Created"], rows.map((customer) =>
         h("tr", {},
-          cell("Name", link(customerPath(customer.id), fullName(customer) || "(no name)")),
-          cell("Email", customer.email),
+          wideCell("Name", link(customerPath(customer.id), fullName(customer) || "(no name)")),
+          wideCell("Email", customer.email),
           cell("Phone", customer.phone || "—"),
           cell("Account", customer.has_account ? "Yes" : "Guest"),
           cell("Created", formatTime(customer.created_at))))),

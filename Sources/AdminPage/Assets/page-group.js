@@ -1,7 +1,7 @@
 // One customer group: rename it, see its members page by page, add customers found by search, remove
 // members, delete the group.
 import { call, forgetGroups, get } from "./api.js";
-import { cell, customerPath, formatCount, fullName, groupPath, h, link, table } from "./dom.js";
+import { cell, customerPath, formatCount, fullName, groupPath, h, link, table, wideCell } from "./dom.js";
 import { field, formError, showErrors, values, whileBusy } from "./forms.js";
 import { pageParams, pager, rangeText, readPosition, writePosition } from "./paging.js";
 
@@ -120,8 +120,8 @@ export async function render(context) {
       memberError,
       rows.length === 0 ? h("p", { class: "empty" }, "No members yet.")
         : table(`Members of ${group.name}`, ["Name", "Email", ""], rows.map((customer) => h("tr", {},
-          cell("Name", link(customerPath(customer.id), fullName(customer) || "(no name)")),
-          cell("Email", customer.email),
+          wideCell("Name", link(customerPath(customer.id), fullName(customer) || "(no name)")),
+          wideCell("Email", customer.email),
           cell("", h("button", { type: "button", class: "secondary", "data-action": "remove-member",
             "aria-label": `Remove ${customer.email} from the group`,
             onclick: () => changeMembers(context, group, "DELETE", customer,

@@ -1,6 +1,6 @@
 // Customer groups: the list (search by name, pages) and a form to create one.
 import { call, forgetGroups, get } from "./api.js";
-import { cell, formatCount, formatTime, groupPath, h, link, table } from "./dom.js";
+import { cell, formatCount, formatTime, groupPath, h, link, table, wideCell } from "./dom.js";
 import { field, formError, showErrors, values, whileBusy } from "./forms.js";
 import { pageParams, pager, rangeText, readPosition, writePosition } from "./paging.js";
 
@@ -62,7 +62,7 @@ export async function render(context) {
     rows.length === 0
       ? h("p", { class: "empty" }, query.get("q") ? "No group matches." : "No groups yet.")
       : table("Customer groups", ["Name", "Created"], rows.map((group) => h("tr", {},
-        cell("Name", link(groupPath(group.id), group.name)),
+        wideCell("Name", link(groupPath(group.id), group.name)),
         cell("Created", formatTime(group.created_at))))),
     pager("Group pages", position, response, rows, LIMIT, (next) => {
       context.navigate("groups", writePosition(new URLSearchParams(query), next));

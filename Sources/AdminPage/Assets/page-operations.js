@@ -1,7 +1,7 @@
 // Operations: the job queue by state, the email deliveries, and the latest failures with their errors, from
 // GET /admin/operations (the `inspect` views an operator would read with psql).
 import { get } from "./api.js";
-import { cell, formatCount, formatDuration, formatTime, h, table } from "./dom.js";
+import { cell, formatCount, formatDuration, formatTime, h, table, wideCell } from "./dom.js";
 
 const STATES = ["available", "scheduled", "running", "retryable", "completed", "discarded", "cancelled"];
 
@@ -25,7 +25,7 @@ export async function render(context) {
       stateTotals(queue),
       queue.length === 0 ? h("p", { class: "empty" }, "The queue is empty.")
         : table("Jobs by kind and state", ["Kind", "State", "Jobs", "Oldest", "Next run"], queue.map((row) => h("tr", {},
-          cell("Kind", row.kind),
+          wideCell("Kind", row.kind),
           cell("State", row.state),
           cell("Jobs", formatCount(row.jobs)),
           cell("Oldest", formatDuration(row.oldest_age_seconds)),
@@ -41,7 +41,7 @@ export async function render(context) {
             cell("Deliveries", formatCount(row.deliveries)),
             cell("Attempts", formatCount(row.attempts)),
             cell("Last sent", formatTime(row.last_sent_at)),
-            cell("Latest error", row.latest_error ? h("span", { class: "error-text" }, row.latest_error) : "—"))))),
+            wideCell("Latest error", row.latest_error ? h("span", { class: "error-text" }, row.latest_error) : "—"))))),
     h("section", { class: "card", "aria-labelledby": "failures-heading" },
       h("h2", { id: "failures-heading" }, "Latest failures"),
       failures.length === 0 ? h("p", { class: "empty" }, "No job has failed.")
@@ -53,6 +53,6 @@ export async function render(context) {
             cell("Attempt", `${row.attempt} of ${row.max_attempts}`),
             cell("Failed", formatTime(row.last_error_at)),
             cell("Next run", formatTime(row.next_run_at)),
-            cell("Error", h("span", { class: "error-text" }, row.last_error || "—"))))))),
+            wideCell("Error", h("span", { class: "error-text" }, row.last_error || "—"))))))),
   { title: "Operations" });
 }
