@@ -42,6 +42,15 @@ function navigate(path, query = new URLSearchParams(), message = null) {
   else location.hash = target;
 }
 
+/** A path segment as written by the page's links (URI-encoded); a hand-typed malformed one is kept as it is. */
+function decodeSegment(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function signInAgain() {
   const { path, query } = currentLocation();
   const next = path === "sign-in" ? "" : path + (query.toString() ? "?" + query : "");
@@ -54,7 +63,7 @@ async function render() {
   let params = [];
   const route = ROUTES.find((candidate) => {
     const match = candidate.pattern.exec(path);
-    if (match) params = match.slice(1).map(decodeURIComponent);
+    if (match) params = match.slice(1).map(decodeSegment);
     return match;
   });
   document.body.classList.toggle("signed-out", Boolean(route && route.signedOut));

@@ -78,8 +78,16 @@ function deleteGroup(context, group) {
   const confirmation = h("div", { class: "confirm", hidden: true, role: "group", "aria-label": "Confirm deletion" },
     h("p", {}, `Delete the group ${group.name}? Its customers stay; only the group and its memberships go.`),
     h("div", { class: "actions" },
-      h("button", { type: "button", class: "danger", "data-action": "confirm-delete", onclick: async () => {
-        await call("DELETE", groupURL(group.id));
+      h("button", { type: "button", class: "danger", "data-action": "confirm-delete", onclick: async (event) => {
+        event.target.disabled = true;
+        try {
+          await call("DELETE", groupURL(group.id));
+        } catch (error) {
+          event.target.disabled = false;
+          confirmation.querySelector("[role=alert]")?.remove();
+          confirmation.append(h("p", { class: "form-error", role: "alert" }, error.message));
+          return;
+        }
         forgetGroups();
         context.navigate("groups", new URLSearchParams(), `Deleted the group ${group.name}.`);
       } }, "Yes, delete"),
