@@ -96,10 +96,16 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
             ]
         ),
+        // The admin page (HTML, CSS, JavaScript modules) compiled into the binary, with content-hashed names.
+        .target(
+            name: "AdminPage",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            resources: [.embedInCode("Assets")]
+        ),
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics",
+                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -128,6 +134,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail", "TestSupport"]),
+        .testTarget(name: "AdminPageTests", dependencies: ["AdminPage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -597,6 +597,110 @@ PATHS = {
     },
 }
 
+# --- the operations route and the admin page (issue 18) -----------------------------------------------------
+
+SCHEMAS.update({
+    "OperationsOverview": {
+        "type": "object",
+        "description": "The inspect views (sql/inspect/) an operator reads with psql, in one read-only snapshot.",
+        "properties": {
+            "queue": {"type": "array", "items": schema("QueueStateCount"), "description": "inspect.queue, by kind and state."},
+            "email_deliveries": {"type": "array", "items": schema("EmailDeliveryCount"),
+                                 "description": "inspect.email_deliveries, by template and status."},
+            "failures": {"type": "array", "items": schema("JobFailure"), "maxItems": 20,
+                         "description": "inspect.job_failures: the 20 latest failed attempts, newest first."},
+        },
+        "required": ["queue", "email_deliveries", "failures"],
+        "additionalProperties": False,
+    },
+    "QueueStateCount": {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string"},
+            "state": {"type": "string", "enum": ["available", "scheduled", "running", "retryable", "completed",
+                                                 "discarded", "cancelled"]},
+            "jobs": {"type": "integer", "minimum": 1},
+            "oldest_age_seconds": {"type": "integer", "description": "Seconds since the oldest of them was enqueued."},
+            "next_run_at": {**NULLABLE_TIMESTAMP, "description": "For waiting states: when the next may run."},
+            "max_attempt": {"type": "integer", "minimum": 0},
+        },
+        "required": ["kind", "state", "jobs", "oldest_age_seconds", "next_run_at", "max_attempt"],
+        "additionalProperties": False,
+    },
+    "EmailDeliveryCount": {
+        "type": "object",
+        "properties": {
+            "template": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
+            "deliveries": {"type": "integer", "minimum": 1},
+            "attempts": {"type": "integer", "minimum": 0},
+            "first_created_at": TIMESTAMP,
+            "last_sent_at": NULLABLE_TIMESTAMP,
+            "latest_error": nullable("string"),
+        },
+        "required": ["template", "status", "deliveries", "attempts", "first_created_at", "last_sent_at",
+                     "latest_error"],
+        "additionalProperties": False,
+    },
+    "JobFailure": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "state": {"type": "string", "description": "The job's state now (retryable, discarded, completed, ...)."},
+            "attempt": {"type": "integer", "minimum": 0},
+            "max_attempts": {"type": "integer", "minimum": 1},
+            "failures": {"type": "integer", "minimum": 1, "description": "Failed attempts recorded."},
+            "last_error": nullable("string"),
+            "last_error_at": NULLABLE_TIMESTAMP,
+            "next_run_at": {**NULLABLE_TIMESTAMP, "description": "When a job that will run again may run."},
+        },
+        "required": ["id", "kind", "state", "attempt", "max_attempts", "failures", "last_error", "last_error_at",
+                     "next_run_at"],
+        "additionalProperties": False,
+    },
+})
+
+HEADERS.update({
+    "Cache-Control": {"description": "`no-cache` for the page (it names the current assets), `public, "
+                                     "max-age=31536000, immutable` for an asset (its name changes with its content).",
+                      "schema": {"type": "string"}},
+    "Content-Security-Policy": {"description": "`default-src 'self'` and stricter: no inline script or style, "
+                                               "Trusted Types required.", "schema": {"type": "string"}},
+})
+
+PAGE_HEADERS = {**REQUEST_ID, "Cache-Control": ref("headers", "Cache-Control"),
+                "Content-Security-Policy": ref("headers", "Content-Security-Policy")}
+
+PARAMETERS["AssetFile"] = {"name": "file", "in": "path", "required": True, "schema": {"type": "string"},
+                           "description": "A hashed asset name as the page names it (`app.<16 hex digits>.js`)."}
+
+PATHS.update({
+    "/admin/operations": {
+        "get": operation(
+            "getOperations", "Operations", "The job queue, email deliveries and latest failures",
+            json_response("Counts by kind and state, deliveries by template and status, the latest failures.",
+                          "OperationsOverview"),
+            errors=[400], description="Read from the inspect views; no query parameters."),
+    },
+    "/app": {
+        "get": operation(
+            "adminPage", "Admin page", "The admin page",
+            {"200": {"description": "index.html of the admin page; it calls the /admin API with the session cookie.",
+                     "headers": PAGE_HEADERS, "content": {"text/html": {"schema": {"type": "string"}}}}},
+            public=True),
+    },
+    "/app/assets/{file}": {
+        "parameters": [ref("parameters", "AssetFile")],
+        "get": operation(
+            "adminPageAsset", "Admin page", "A stylesheet, script module or icon of the admin page",
+            {"200": {"description": "The file; cached for a year.", "headers": PAGE_HEADERS,
+                     "content": {media: {"schema": {"type": "string"}}
+                                 for media in ("text/javascript", "text/css", "image/svg+xml")}}},
+            errors=[404], public=True),
+    },
+})
+
 DOCUMENT = {
     "openapi": "3.1.0",
     "info": {
@@ -626,6 +730,8 @@ DOCUMENT = {
         "headers": HEADERS,
     },
 }
+
+DOCUMENT["tags"] += [{"name": "Operations"}, {"name": "Admin page"}]
 
 # --- outputs ----------------------------------------------------------------------------------------------
 
