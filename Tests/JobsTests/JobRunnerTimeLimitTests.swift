@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+import Jobs
+import Logging
+import Postgres
+import Synchronization
+import Testing
+
+/// A hung job is rescued by its time limit, and a stopping worker hands a job back only once its handler
+/// returned (issue 15).
+@Suite struct JobRunnerTimeLimitTests {
+    let logger = Logger(label: "test")
+
+    /// Attempt 1 never returns on its own (it waits until cancelled); later attempts complete.
+    struct HangsOnFirstAttempt: JobHandler {
+        func run(_ job: Job, context: JobContext) async throws -> JobOutcome {
+            if job.attempt == 1 { try await Task.sleep(for: .seconds(3600)) }
+            return .completed
+        }
+    }
+
+    /// Ignores its cancellation for `seconds`, then records that it returned and throws, as a cancelled send
+    /// does.
+    struct SlowToStop: JobHandler {
+        let seconds: Double
+        let started: Flag
+        let returned: Flag
+        func run(_ job: Job, context: JobContext) async throws -> JobOutcome {
+            started.set()
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { continuation.resume() }
+            }
+            returned.set()
+            try Task.checkCancellation()
+            return .completed
+        }
+    }
+
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
+    }
+
+    func runner(_ test: JobsTestDatabase, handlers: JobHandlers, configure: (inout JobRunnerConfiguration) -> Void) -> JobRunner {
+        var configuration = JobRunnerConfiguration(workerName: "test-worker", listenOptions: nil)
+        configuration.pollInterval = 0.1
+        configure(&configuration)
+        return JobRunner(database: test.database, configuration: configuration, handlers: handlers, logger: logger)
+    }
+
+    func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+
+    @Test func aHandlerPastItsTimeLimitIsCancelledRecordedAndRetriedUntilItCompletes() async throws {
+        let test = try JobsTestDatabase.create()
+        defer { test.drop() }
+        var handlers = JobHandlers()
+        handlers.register("hang", HangsOnFirstAttempt())
+        let runner = runner(test, handlers: handlers) { $0.jobTimeout = 0.5 }
+        let running = Task { await runner.run() }
+        try await JobQueue.enqueue(NewJob(kind: "hang", args: JSONText("{}")), on: test.database)
+        // Attempt 1 times out after half a second, waits its backoff (about 1 s), and attempt 2 completes.
+        #expect(try await eventually { try await test.count("state = 'completed'") == 1 })
+        runner.stop()
+        await running.value
+        let row = try await test.database.query("SELECT attempt, errors->0->>'error', jsonb_array_length(errors) FROM job").first!
+        #expect(try row.decode(Int.self, at: 0) == 2)
+        let error = try row.decode(String.self, at: 1)
+        #expect(error.hasPrefix("timed out after 0.5 s"), "\(error)")
+        #expect(try row.decode(Int.self, at: 2) == 1)
+    }
+
+    @Test func onStopARunningHandlerIsCancelledAndItsJobHandedBackOnlyAfterItReturned() async throws {
+        let test = try JobsTestDatabase.create()
+        defer { test.drop() }
+        let started = Flag()
+        let returned = Flag()
+        var handlers = JobHandlers()
+        handlers.register("slow", SlowToStop(seconds: 1.5, started: started, returned: returned))
+        let runner = runner(test, handlers: handlers) { configuration in
+            configuration.gracefulTimeout = 0.2
+            configuration.cancelledHandlerWait = 20
+        }
+        let running = Task { await runner.run() }
+        try await JobQueue.enqueue(NewJob(kind: "slow", args: JSONText("{}")), on: test.database)
+        #expect(try await eventually { started.isSet })
+        runner.stop()
+        await running.value
+        // run() returned only after the handler did, and the job went back only then.
+        #expect(returned.isSet)
+        let row = try await test.database.query("SELECT state, errors->0->>'error' FROM job").first!
+        #expect(try row.decode(String.self, at: 0) == "available")
+        #expect(try row.decode(String.self, at: 1).contains("handed back"))
+    }
+
+    @Test func aHandlerThatIgnoresItsCancellationKeepsItsJobForTheRescuer() async throws {
+        let test = try JobsTestDatabase.create()
+        defer { test.drop() }
+        let started = Flag()
+        let returned = Flag()
+        var handlers = JobHandlers()
+        // Far longer than the runner's wait, however slow the machine.
+        handlers.register("stuck", SlowToStop(seconds: 15, started: started, returned: returned))
+        let runner = runner(test, handlers: handlers) { configuration in
+            configuration.gracefulTimeout = 0.2
+            configuration.cancelledHandlerWait = 0.3
+        }
+        let running = Task { await runner.run() }
+        try await JobQueue.enqueue(NewJob(kind: "stuck", args: JSONText("{}")), on: test.database)
+        #expect(try await eventually { started.isSet })
+        runner.stop()
+        await running.value
+        // Still running when the worker gave up on it: not handed back, so no other worker can run it
+        // while this handler might still act; its lease runs out after the process exits.
+        #expect(!returned.isSet)
+        #expect(try await test.count("state = 'running'") == 1)
+    }
+}
