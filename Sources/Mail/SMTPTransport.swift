@@ -159,6 +159,10 @@ private struct Request: Sendable {
             case .opportunisticSTARTTLS: _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
             case .none: _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
             }
+            // Closed at the end of the transfer, inside curl_easy_perform, where the progress callback still
+            // applies: kept for reuse, an aborted connection would be closed by curl_easy_cleanup, which
+            // sends QUIT and waits up to two minutes for a server that stopped answering.
+            _ = ccurl_setopt_long(handle, CURLOPT_FORBID_REUSE, 1)
             // The abort flag travels through XFERINFODATA, as the body does through READDATA.
             _ = ccurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             _ = ccurl_setopt_xferinfo_callback(handle) { userdata, _, _, _, _ in
