@@ -83,7 +83,7 @@ import Testing
         let started = Flag()
         let returned = Flag()
         var handlers = JobHandlers()
-        handlers.register("slow", SlowToStop(seconds: 1.5, started: started, returned: returned))
+        handlers.register("slow", SlowToStop(seconds: 5, started: started, returned: returned))
         let runner = runner(test, handlers: handlers) { configuration in
             configuration.gracefulTimeout = 0.2
             configuration.cancelledHandlerWait = 20
