@@ -219,6 +219,8 @@ public final class JobRunner: Sendable {
         do {
             try await JobQueue.renewLeases(held, lease: configuration.lease, on: database)
             if !held.isEmpty { configuration.heartbeat?() }  // an empty renewal sends nothing
+        } catch is CancellationError {
+            // The worker stops (drain has finished with these jobs).
         } catch {
             logger.warning("could not renew leases", metadata: ["jobs": "\(held.count)", "error": "\(error)"])
         }
