@@ -42,6 +42,8 @@ public final class Connection: @unchecked Sendable {
     let options: ConnectionOptions
     /// SQL text -> name of the statement prepared on this connection.
     private var preparedStatements: PreparedStatementCache
+    /// Names evicted from `preparedStatements` whose DEALLOCATE has not been sent yet.
+    private var pendingDeallocations: [String] = []
     private var isClosed = false
     /// libpq's handle for cancel requests (PQcancel), made once while connected.
     private let cancelHandle: OpaquePointer?
@@ -138,14 +140,24 @@ public final class Connection: @unchecked Sendable {
     private func preparedName(for text: String, parameterCount: Int, deadline: UInt64?) throws -> String {
         if let name = preparedStatements.name(for: text) { return name }
         let (name, evicted) = preparedStatements.insert(text)
+        if let evicted { pendingDeallocations.append(evicted) }
         do {
+            // Evicted statements go first, so the server never holds more than the limit. One that could not
+            // be sent (the caller was cancelled) stays pending for the next PREPARE.
+            while let evicted = pendingDeallocations.last {
+                do {
+                    // Our own name (a letter and a counter), so it may be written into the statement.
+                    _ = try run(deadline: deadline) { PQsendQuery(handle, "DEALLOCATE \(evicted)") }
+                } catch let error as PostgresError where error.kind == .server {
+                    // The server has no such statement (any more): nothing to free.
+                }
+                pendingDeallocations.removeLast()
+            }
             _ = try run(deadline: deadline) { PQsendPrepare(handle, name, text, Int32(parameterCount), nil) }
         } catch {
             preparedStatements.remove(text, ifNamed: name)
             throw error
         }
-        // Our own name (a letter and a counter), so it may be written into the statement.
-        if let evicted { _ = try run(deadline: deadline) { PQsendQuery(handle, "DEALLOCATE \(evicted)") } }
         return name
     }
 

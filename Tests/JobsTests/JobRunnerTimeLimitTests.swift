@@ -19,20 +19,21 @@ import Testing
         }
     }
 
-    /// Ignores its cancellation for `seconds`, then records that it returned and throws, as a cancelled send
-    /// does.
+    /// Runs until it is cancelled, then takes `seconds` more to stop (ignoring the cancellation meanwhile),
+    /// records that it returned, and throws, as a cancelled send does. It never ends on its own, so what
+    /// the runner does is all that decides the outcome, however slow the machine.
     struct SlowToStop: JobHandler {
         let seconds: Double
         let started: Flag
         let returned: Flag
         func run(_ job: Job, context: JobContext) async throws -> JobOutcome {
             started.set()
+            do { try await Task.sleep(for: .seconds(3600)) } catch {}
             await withCheckedContinuation { continuation in
                 DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { continuation.resume() }
             }
             returned.set()
-            try Task.checkCancellation()
-            return .completed
+            throw CancellationError()
         }
     }
 
@@ -49,7 +50,8 @@ import Testing
         return JobRunner(database: test.database, configuration: configuration, handlers: handlers, logger: logger)
     }
 
-    func eventually(_ seconds: Double = 30, _ condition: () async throws -> Bool) async throws -> Bool {
+    /// Polls `condition` for at most `seconds`: generous, because `make test` runs every suite at once.
+    func eventually(_ seconds: Double = 120, _ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await condition() { return true }
@@ -83,7 +85,7 @@ import Testing
         let started = Flag()
         let returned = Flag()
         var handlers = JobHandlers()
-        handlers.register("slow", SlowToStop(seconds: 5, started: started, returned: returned))
+        handlers.register("slow", SlowToStop(seconds: 1.5, started: started, returned: returned))
         let runner = runner(test, handlers: handlers) { configuration in
             configuration.gracefulTimeout = 0.2
             configuration.cancelledHandlerWait = 20

@@ -34,8 +34,8 @@ import Testing
         ).first!.decode(Int.self, at: 0)
     }
 
-    /// Polls `condition` every 50 ms for at most `seconds`.
-    func eventually(_ seconds: Double = 20, _ condition: () throws -> Bool) async throws -> Bool {
+    /// Polls `condition` every 50 ms for at most `seconds` (generous: `make test` runs every suite at once).
+    func eventually(_ seconds: Double = 60, _ condition: () throws -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try condition() { return true }
@@ -149,15 +149,19 @@ import Testing
         let database = makeDatabase(test, pipelines: 1)
         defer { database.shutdown() }
         try await database.query("CREATE TABLE marks (n int)")
-        // The one pipeline thread is busy with this for two seconds…
-        let busy = Task { try await database.query("SELECT pg_sleep(2)") }
-        #expect(try await eventually { try running("pg_sleep", in: test) == 1 })
+        // The one pipeline thread is busy with a statement that waits for a lock this test holds…
+        let holder = try test.connect("clientele-test-admin")
+        defer { holder.close() }
+        try holder.execute(simple: "SELECT pg_advisory_lock(15)")
+        let busy = Task { try await database.query("SELECT pg_advisory_xact_lock(15)") }
+        #expect(try await eventually { try running("pg_advisory_xact_lock", in: test) == 1 })
         // …so this waits in the queue, and its caller gives up there.
         let queued = Task { try await database.query("INSERT INTO marks VALUES (1)") }
         try await Task.sleep(for: .milliseconds(100))
         queued.cancel()
         let outcome = await queued.result
         #expect(throws: CancellationError.self) { try outcome.get() }
+        try holder.execute(simple: "SELECT pg_advisory_unlock(15)")
         _ = try await busy.value
         let marks = try await database.query("SELECT count(*)::int FROM marks").first!.decode(Int.self, at: 0)
         #expect(marks == 0)
