@@ -79,24 +79,32 @@ import Testing
         #expect(try row.decode(Int.self, at: 2) == 1)
     }
 
-    @Test func onStopARunningHandlerIsCancelledAndItsJobHandedBackOnlyAfterItReturned() async throws {
-        let test = try JobsTestDatabase.create()
-        defer { test.drop() }
+    /// Runs one job of a handler that takes `stopSeconds` to stop once cancelled, stops the runner as soon as
+    /// the handler started, and returns once `run()` did: whether the handler had returned by then.
+    func handlerReturnedBeforeTheRunnerStopped(
+        _ test: JobsTestDatabase, stopSeconds: Double, cancelledHandlerWait: Double
+    ) async throws -> Bool {
         let started = Flag()
         let returned = Flag()
         var handlers = JobHandlers()
-        handlers.register("slow", SlowToStop(seconds: 1.5, started: started, returned: returned))
+        handlers.register("slow", SlowToStop(seconds: stopSeconds, started: started, returned: returned))
         let runner = runner(test, handlers: handlers) { configuration in
             configuration.gracefulTimeout = 0.2
-            configuration.cancelledHandlerWait = 20
+            configuration.cancelledHandlerWait = cancelledHandlerWait
         }
         let running = Task { await runner.run() }
         try await JobQueue.enqueue(NewJob(kind: "slow", args: JSONText("{}")), on: test.database)
         #expect(try await eventually { started.isSet })
         runner.stop()
         await running.value
+        return returned.isSet
+    }
+
+    @Test func onStopARunningHandlerIsCancelledAndItsJobHandedBackOnlyAfterItReturned() async throws {
+        let test = try JobsTestDatabase.create()
+        defer { test.drop() }
         // run() returned only after the handler did, and the job went back only then.
-        #expect(returned.isSet)
+        #expect(try await handlerReturnedBeforeTheRunnerStopped(test, stopSeconds: 1.5, cancelledHandlerWait: 20))
         let row = try await test.database.query("SELECT state, errors->0->>'error' FROM job").first!
         #expect(try row.decode(String.self, at: 0) == "available")
         #expect(try row.decode(String.self, at: 1).contains("handed back"))
@@ -105,23 +113,11 @@ import Testing
     @Test func aHandlerThatIgnoresItsCancellationKeepsItsJobForTheRescuer() async throws {
         let test = try JobsTestDatabase.create()
         defer { test.drop() }
-        let started = Flag()
-        let returned = Flag()
-        var handlers = JobHandlers()
-        // Far longer than the runner's wait, however slow the machine.
-        handlers.register("stuck", SlowToStop(seconds: 15, started: started, returned: returned))
-        let runner = runner(test, handlers: handlers) { configuration in
-            configuration.gracefulTimeout = 0.2
-            configuration.cancelledHandlerWait = 0.3
-        }
-        let running = Task { await runner.run() }
-        try await JobQueue.enqueue(NewJob(kind: "stuck", args: JSONText("{}")), on: test.database)
-        #expect(try await eventually { started.isSet })
-        runner.stop()
-        await running.value
+        // It takes far longer to stop than the runner waits, however slow the machine.
+        let returned = try await handlerReturnedBeforeTheRunnerStopped(test, stopSeconds: 15, cancelledHandlerWait: 0.3)
         // Still running when the worker gave up on it: not handed back, so no other worker can run it
         // while this handler might still act; its lease runs out after the process exits.
-        #expect(!returned.isSet)
+        #expect(!returned)
         #expect(try await test.count("state = 'running'") == 1)
     }
 }
