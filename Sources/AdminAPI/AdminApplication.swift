@@ -79,7 +79,9 @@ public enum AdminApplication {
         ).register(on: router, table: routes)
         OperationsRoutes(inspection: QueueInspection(database: dependencies.database)).register(on: router, table: routes)
         AdminPageRoutes(bundle: adminPage).register(on: router, table: routes)
-        if dependencies.debugRoutes { DebugRoutes(customers: customerRoutes).register(on: router, table: routes) }
+        if dependencies.debugRoutes {
+            DebugRoutes(customers: customerRoutes, database: dependencies.database).register(on: router, table: routes)
+        }
         return router
     }
 
