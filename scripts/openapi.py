@@ -140,6 +140,8 @@ SCHEMAS = {
     },
     "CustomerGroup": {
         "type": "object",
+        "description": ("A customer group. Only `id` is always present: with the `fields` query parameter the other "
+                        "fields may be absent; `customers` only with `expand=customers`."),
         "properties": {
             "id": {"type": "string", "pattern": f"^cgrp_{ULID}$"},
             "name": {"type": "string"},
@@ -150,7 +152,7 @@ SCHEMAS = {
             "customers": {"type": "array", "items": schema("Customer"),
                           "description": "Present only with `expand=customers`."},
         },
-        "required": ["id", "name", "metadata", "created_at", "updated_at", "deleted_at"],
+        "required": ["id"],
         "additionalProperties": False,
     },
     "User": {

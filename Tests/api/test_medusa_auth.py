@@ -12,7 +12,7 @@ from medusa_seed import ADMIN_EMAIL, ADMIN_PASSWORD, medusa  # noqa: F401
 
 
 def test_creates_admin_session_correctly(medusa):
-    """creates admin session correctly"""
+    """admin/auth.js (medusaIntegrationTestRunner, v1 branch) › creates admin session correctly"""
     response = requests.post(medusa.url + "/admin/auth", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
                              timeout=60)
     payload = body(response, 200)
@@ -26,7 +26,7 @@ def test_creates_admin_session_correctly(medusa):
 
 
 def test_creates_admin_jwt_token_correctly(medusa):
-    """creates admin JWT token correctly"""
+    """admin/auth.js (medusaIntegrationTestRunner, v1 branch) › creates admin JWT token correctly"""
     response = requests.post(medusa.url + "/admin/auth/token",
                              json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=60)
     token = body(response, 200)["access_token"]
