@@ -110,11 +110,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // sql/migrations compiled into the binary by a build plugin, so `clientele migrate` works from any folder
+        // (Sources/SQLMigrations/migrations links to sql/migrations: see Plugins/EmbedMigrations/plugin.swift).
+        .executableTarget(name: "EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
+        .target(name: "SQLMigrations", exclude: ["migrations"], plugins: ["EmbedMigrations"]),
         .executableTarget(
             name: "clientele",
             dependencies: [
                 "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "SharedMetrics",
-                "Seeding",
+                "Seeding", "SQLMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,7 +128,7 @@ let package = Package(
         .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
         // Shared by the test targets: a fresh (optionally migrated) database per test.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SQLMigrations", "TestSupport"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
         .testTarget(

@@ -74,7 +74,7 @@ struct ServeSettings: Sendable {
     let credentialCacheTTL: Int
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
-        databaseURL = environment.required("DATABASE_URL")
+        databaseURL = environment.requiredConnectionString("DATABASE_URL")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workerCount = workers ?? environment.int("HTTP_WORKERS", default: cores, range: 1...64)
         guard (1...64).contains(workerCount) else { fail("--workers must be in 1...64") }

@@ -77,11 +77,17 @@ struct Worker: ParsableCommand {
     func checkHeartbeat(_ environment: Environment) -> Never {
         let path = environment.required("WORKER_HEARTBEAT_FILE")
         guard let age = HeartbeatFile.age(of: path) else {
-            print("worker unhealthy: no heartbeat yet at \(path)")
+            CommandOutput.result(
+                logger: "clientele.worker", message: "unhealthy", fields: [("heartbeat_file", path)],
+                text: "worker unhealthy: no heartbeat yet at \(path)")
             Glibc.exit(1)
         }
         let healthy = age <= Double(maxAge)
-        print("worker \(healthy ? "healthy" : "unhealthy"): last heartbeat \(Int(age)) s ago (limit \(maxAge) s)")
+        let verdict = healthy ? "healthy" : "unhealthy"
+        CommandOutput.result(
+            logger: "clientele.worker", message: verdict,
+            fields: [("heartbeat_age_seconds", "\(Int(age))"), ("max_age_seconds", "\(maxAge)")],
+            text: "worker \(verdict): last heartbeat \(Int(age)) s ago (limit \(maxAge) s)")
         Glibc.exit(healthy ? 0 : 1)
     }
 }
@@ -105,8 +111,8 @@ struct WorkerSettings {
     let heartbeatFile: String?
 
     init(_ environment: Environment, concurrency: Int?) {
-        databaseURL = environment.required("DATABASE_URL")
-        listenURL = environment.string("DATABASE_LISTEN_URL") ?? databaseURL
+        databaseURL = environment.requiredConnectionString("DATABASE_URL")
+        listenURL = environment.connectionString("DATABASE_LISTEN_URL") ?? databaseURL
         preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
         statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
         jobTimeout = Double(environment.int("JOB_TIMEOUT", default: 60, range: 1...86_400))
