@@ -5,6 +5,8 @@
 ///
 /// Open it, call `next()` until it returns nil, and `close()` it (also after an error). The next batch is
 /// fetched while the caller works on the current one, so the database and the caller run at the same time.
+/// Each statement (the DECLARE, every FETCH) has the pool's deadline on its own; a slow reader only keeps
+/// the transaction open between them.
 /// A cursor dropped without `close()` gives its connection back anyway (closed, since it is inside a
 /// transaction).
 public final class RowCursor: @unchecked Sendable {
@@ -31,6 +33,7 @@ public final class RowCursor: @unchecked Sendable {
         _ sql: SQL, on database: Database, batchSize: Int = 1000, settings: [(name: String, value: String)] = []
     ) async throws -> RowCursor {
         let connection = try await database.leases.acquire()
+        connection.resetInterrupt()
         let cursor = RowCursor(database: database, connection: connection, batchSize: max(1, batchSize))
         do {
             try await cursor.leased.begin()
@@ -66,7 +69,7 @@ public final class RowCursor: @unchecked Sendable {
         _ = try? await pending?.value
         pending = nil
         if leased.inTransaction { try? await leased.rollback() }
-        database.leases.release(connection, reusable: !leased.isBroken && !leased.inTransaction)
+        database.leases.release(connection, reusable: leased.isReusable)
     }
 
     private func prefetch() {

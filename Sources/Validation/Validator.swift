@@ -242,11 +242,18 @@ public enum EmailAddress {
 
 extension JSONObject {
     /// The members to merge into stored metadata and the keys to remove (sent as ""), as Medusa does.
-    public var metadataPatch: (set: JSONText?, remove: [String]) {
+    public var metadataPatch: (set: JSONText?, remove: [String]) { metadataPatch(removingNulls: false) }
+
+    /// As `metadataPatch`; with `removingNulls`, a key sent as null is removed too (a group's metadata).
+    public func metadataPatch(removingNulls: Bool) -> (set: JSONText?, remove: [String]) {
         var set = JSONObject()
         var remove: [String] = []
         for (key, value) in members {
-            if case .string("") = value { remove.append(key) } else { set[key] = value }
+            switch value {
+            case .string(""): remove.append(key)
+            case .null where removingNulls: remove.append(key)
+            default: set[key] = value
+            }
         }
         return (set.count > 0 ? JSONText(JSONWriter.text(of: .object(set))) : nil, remove)
     }

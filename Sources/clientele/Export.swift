@@ -2,6 +2,7 @@ import AdminAPI
 import ArgumentParser
 import Customers
 import Foundation
+import Logging
 import Postgres
 
 /// `clientele export customers [filters] > file.csv`: what GET /admin/customers/export answers, on standard
@@ -23,7 +24,8 @@ struct Export: ParsableCommand {
         var filters: [String] = []
 
         func run() throws {
-            let url = Environment().required("DATABASE_URL")
+            let url = Environment().requiredConnectionString("DATABASE_URL")
+            LineLogHandler.bootstrap(Environment())
             let query: CustomerListQuery
             do {
                 query = try CustomerExportFilters.query(arguments: filters)
@@ -47,8 +49,10 @@ struct Export: ParsableCommand {
                     await export.close()
                     return bytes
                 }
-                FileHandle.standardError.write(
-                    Data("export customers: \(rows) bytes in \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n".utf8))
+                // Standard output is the file: the summary is a log line on standard error.
+                Logger(label: "clientele.export").info(
+                    "exported customers",
+                    metadata: ["bytes": "\(rows)", "seconds": "\(String(format: "%.1f", Date().timeIntervalSince(started)))"])
             } catch {
                 fail("export customers: \(oneLine(error))")
             }

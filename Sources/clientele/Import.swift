@@ -2,6 +2,7 @@ import ArgumentParser
 import Customers
 import Foundation
 import Jobs
+import Logging
 import Passwords
 import Postgres
 
@@ -26,7 +27,8 @@ struct Import: ParsableCommand {
 
         func run() throws {
             let environment = Environment()
-            let url = environment.required("DATABASE_URL")
+            let url = environment.requiredConnectionString("DATABASE_URL")
+            LineLogHandler.bootstrap(environment)
             guard let conflict = ImportConflict(rawValue: onConflict) else { fail("--on-conflict must be skip or update") }
             let batch = batchSize ?? environment.int(
                 "IMPORT_BATCH_SIZE", default: CustomerImporter.defaultBatchSize, range: 1...100_000)
@@ -47,20 +49,37 @@ struct Import: ParsableCommand {
                             try await upload.append(bytes)
                         }
                     }
-                    FileHandle.standardError.write(Data("import customers: \(staged.id), \(staged.rowsTotal) rows\n".utf8))
+                    Logger(label: "clientele.import").info(
+                        "import staged", metadata: ["import_id": "\(staged.id)", "rows": "\(staged.rowsTotal)"])
                     return try await Self.runClaimed(staged, job: job!, database: database, hashing: hashing, batchSize: batch)
                 }
-                let seconds = Date().timeIntervalSince(started)
-                print(
-                    "import customers: \(finished.id) \(finished.state.rawValue): \(finished.rowsCreated) created, "
-                        + "\(finished.rowsUpdated) updated, \(finished.rowsSkipped) skipped, \(finished.rowsFailed) failed "
-                        + "of \(finished.rowsTotal) rows in \(String(format: "%.1f", seconds)) s")
-                for error in finished.errors.prefix(10) { print("  line \(error.line): \(error.message)") }
-                if finished.rowsFailed > 10 {
-                    print("  … every failed row: GET /admin/customers/imports/\(finished.id)/errors")
-                }
+                Self.report(finished, seconds: Date().timeIntervalSince(started))
             } catch {
                 fail("import customers: \(oneLine(error))")
+            }
+        }
+
+        /// The result on standard output: the counts, then the first ten failed rows.
+        static func report(_ finished: CustomerImport, seconds: Double) {
+            let duration = String(format: "%.1f", seconds)
+            CommandOutput.result(
+                logger: "clientele.import", message: "imported",
+                fields: [
+                    ("import_id", finished.id), ("state", finished.state.rawValue), ("rows", "\(finished.rowsTotal)"),
+                    ("created", "\(finished.rowsCreated)"), ("updated", "\(finished.rowsUpdated)"),
+                    ("skipped", "\(finished.rowsSkipped)"), ("failed", "\(finished.rowsFailed)"), ("seconds", duration),
+                ],
+                text: "import customers: \(finished.id) \(finished.state.rawValue): \(finished.rowsCreated) created, "
+                    + "\(finished.rowsUpdated) updated, \(finished.rowsSkipped) skipped, \(finished.rowsFailed) failed "
+                    + "of \(finished.rowsTotal) rows in \(duration) s")
+            for error in finished.errors.prefix(10) {
+                CommandOutput.result(
+                    logger: "clientele.import", message: "row failed",
+                    fields: [("line", "\(error.line)"), ("message", error.message)],
+                    text: "  line \(error.line): \(error.message)")
+            }
+            if finished.rowsFailed > 10, LineLogHandler.configuredFormat() == .text {
+                CommandOutput.text("  … every failed row: GET /admin/customers/imports/\(finished.id)/errors")
             }
         }
 

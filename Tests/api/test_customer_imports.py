@@ -342,6 +342,39 @@ def test_a_worker_killed_mid_import_finishes_after_a_restart_and_writes_no_row_t
         db.drop()
 
 
+def test_a_long_import_goes_on_in_fresh_jobs_within_its_time_limit(start_server, tmp_path):
+    """IMPORT_ATTEMPT_SECONDS=1: each attempt imports for a second, then hands the rest to a new job (in the
+    transaction that points the import at it). The import completes through a chain of first attempts, with
+    no failed attempt, no backoff, and no row twice."""
+    db = Database().migrate()
+    try:
+        server = start_server(db.url, workers=1)
+        client = Api(server, db, auth_headers(server, db))
+        tag = tagged("chain")
+        total = 3000
+        lines = ["email,password"] + [
+            f"c{index:05d}.{tag}@example.com," + ("password-%05d" % index if index % 10 == 0 else "")
+            for index in range(total)]
+        imported = started(client, "\r\n".join(lines) + "\r\n")
+        worker = Process(["worker"], base_env(db.url, PASSWORD_SCRYPT_LOG_N=10, IMPORT_BATCH_SIZE=20,
+                                              IMPORT_ATTEMPT_SECONDS=1), tmp_path / "worker.log")
+        try:
+            done = finished(client, imported, timeout=300)
+        finally:
+            worker.stop()
+        assert (done["state"], done["rows_created"], done["rows_failed"]) == ("completed", total, 0)
+        assert int(db.sql(f"SELECT count(DISTINCT email) FROM customer WHERE email LIKE '%.{tag}@example.com'")) == total
+        jobs = db.sql("SELECT id, state, attempt, errors FROM job WHERE unique_key = "
+                      f"{sql_literal('customer.import/' + imported['id'])} ORDER BY id").split("\n")
+        assert len(jobs) >= 2, jobs
+        assert all(line.split("|")[1:] == ["completed", "1", "[]"] for line in jobs), jobs
+        assert db.sql(f"SELECT job_id FROM customer_import WHERE id = {sql_literal(imported['id'])}") == \
+            jobs[-1].split("|")[0]
+        print(f"\n{total} rows through {len(jobs)} jobs")
+    finally:
+        db.drop()
+
+
 # --- reading imports -----------------------------------------------------------------------------------------
 
 def test_imports_are_listed_newest_first_with_limit_and_offset(api, worker):

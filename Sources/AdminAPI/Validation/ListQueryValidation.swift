@@ -2,11 +2,11 @@ import Validation
 
 /// The paging and ordering parameters every list route reads.
 extension Validator {
-    /// `limit` (0...1000, default 50) and `offset` (≥ 0, default 0) of a list route.
-    mutating func readPage(_ items: QueryItems) -> (limit: Int, offset: Int) {
+    /// `limit` (0...1000, default 50 unless the route says otherwise) and `offset` (≥ 0, default 0) of a list route.
+    mutating func readPage(_ items: QueryItems, defaultLimit: Int = 50) -> (limit: Int, offset: Int) {
         let limit = items.value("limit").flatMap {
             CustomerListParameters.readCount("limit", $0, maximum: CustomerListParameters.maximumLimit, into: &self)
-        } ?? 50
+        } ?? defaultLimit
         let offset = items.value("offset").flatMap {
             CustomerListParameters.readCount("offset", $0, maximum: nil, into: &self)
         } ?? 0

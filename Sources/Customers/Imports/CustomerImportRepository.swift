@@ -51,6 +51,18 @@ public struct CustomerImportRepository: Sendable {
         }
     }
 
+    /// Hands an unfinished import to a fresh job (see `CustomerImportHandler`): completes `job`, enqueues the
+    /// next and points the import at it, in one transaction. Nil when `job` was no longer this attempt's.
+    func continueImport(_ id: String, after job: Job) async throws -> Int? {
+        try await database.withTransaction { connection in
+            let next = NewJob(
+                kind: Self.jobKind, args: job.args, maxAttempts: Self.maxAttempts, uniqueKey: Self.jobKey(id))
+            guard let jobID = try await JobQueue.continueAs(next, after: job, on: connection) else { return nil }
+            try await connection.query("UPDATE customer_import SET job_id = \(jobID) WHERE id = \(id)")
+            return jobID
+        }
+    }
+
     static func jobKey(_ importID: String) -> String { "\(jobKind)/\(importID)" }
 
     /// The import's row, once the upload's header is read (its chunks refer to it).

@@ -42,11 +42,13 @@ public struct CustomerImporter: Sendable {
         var description: String { "a customer with an imported email was created meanwhile; the batch will be retried" }
     }
 
-    /// Runs (or resumes) import `id` to its end. `job` is the attempt running it, nil for a run without a
-    /// job. `progress` is called after every batch that committed.
+    /// Runs (or resumes) import `id` to its end, or until `deadline` passes (checked between batches: the
+    /// import is then still `running`, to be continued). `job` is the attempt running it, nil for a run
+    /// without a job. `progress` is called after every batch that committed.
     @discardableResult
     public func run(
-        id: String, job: Job?, progress: (@Sendable (CustomerImport) -> Void)? = nil
+        id: String, job: Job?, until deadline: ContinuousClock.Instant? = nil,
+        progress: (@Sendable (CustomerImport) -> Void)? = nil
     ) async throws -> CustomerImport {
         let repository = CustomerImportRepository(database: database)
         guard var current = try await repository.find(id: id) else { throw CustomerImportError.notFound(id) }
@@ -67,6 +69,7 @@ public struct CustomerImporter: Sendable {
             var start = 0
             while start < records.count {
                 try Task.checkCancellation()
+                if let deadline, ContinuousClock.now >= deadline { return current }
                 let batch = Array(records[start..<min(start + batchSize, records.count)])
                 let outcome = try await apply(batch, to: current, job: job)
                 current.rowsDone += batch.count
