@@ -108,8 +108,7 @@ public struct CustomerListQuery: Sendable {
         return "\(unsafeRaw: orderField.sortKey(prefix)) \(unsafeRaw: direction), \(unsafeRaw: prefix).id \(unsafeRaw: direction)"
     }
 
-    /// `ORDER BY` for rows that carry the sort key as a column `key` beside `id` (the matches of a filter,
-    /// a page being put back in order).
+    /// `ORDER BY` for rows that carry the sort key as a column `key` beside `id` (the matches of a filter).
     func orderBy(key: String, id: String) -> SQL {
         let direction = descending ? "DESC" : "ASC"
         if orderField == .id { return "\(unsafeRaw: id) \(unsafeRaw: direction)" }
