@@ -6,5 +6,5 @@ import ArgumentParser
 struct Clientele: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Customer management admin API (Medusa v1 compatible) on PostgreSQL.",
-        subcommands: [Migrate.self, Serve.self, Worker.self, User.self, Seed.self])
+        subcommands: [Migrate.self, Serve.self, Worker.self, User.self, Seed.self, Secrets.self])
 }
