@@ -113,7 +113,7 @@ def state(container):
     return status, health, int(code)
 
 
-def service_states(profile=None):
+def service_states():
     """{service: [(status, health, exit code) per container]} for every container of the project, stopped too."""
     ids = docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT}").split()
     states = {}
