@@ -16,7 +16,9 @@ COPY scripts/package-versions.sh ./scripts/
 RUN scripts/package-versions.sh resolved > Package.resolved \
  && swift package resolve --force-resolved-versions
 # Package.swift declares the test targets as well, so their folders must exist; only the product is built.
+# The build plugin (Plugins/) compiles sql/migrations into the binary through Sources/SQLMigrations' link to it.
 COPY Tests ./Tests
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 COPY sql ./sql
 COPY release-toolset.json ./
@@ -36,14 +38,12 @@ RUN apt-get update \
  && install -d -o clientele -g clientele -m 0700 /secrets
 WORKDIR /app
 COPY --from=build /out/clientele /usr/local/bin/clientele
-COPY sql ./sql
 USER clientele
-# sql/migrations resolves from WORKDIR as well; MIGRATIONS_DIR says it for any working directory.
+# The migrations are compiled into the binary (MIGRATIONS_DIR would name a folder to apply instead).
 # The worker rewrites WORKER_HEARTBEAT_FILE while it reaches the database; `clientele worker --check` reads it.
 # /secrets: where `clientele secrets` keeps the generated ones (compose mounts a volume there, which Docker
 # creates owned by clientele and mode 0700, as this folder is).
-ENV MIGRATIONS_DIR=/app/sql/migrations \
-    WORKER_HEARTBEAT_FILE=/tmp/clientele-worker.heartbeat \
+ENV WORKER_HEARTBEAT_FILE=/tmp/clientele-worker.heartbeat \
     PORT=9000
 EXPOSE 9000
 # For `serve` (the default command); compose gives the worker and migrate their own.

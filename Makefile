@@ -2,6 +2,8 @@
 # start the private PostgreSQL cluster of this checkout (scripts/db.sh) first.
 SHELL := /bin/bash
 APT_PACKAGES := postgresql-15 postgresql-contrib libpq-dev libcurl4-openssl-dev pkg-config curl jq pgbouncer
+# The admin page's browser tests (Tests/api/test_admin_page_*.py): headless Chromium and its WebDriver.
+APT_PACKAGES += chromium chromium-driver
 VENV := .venv
 PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)

@@ -96,19 +96,30 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
             ]
         ),
+        // The admin page (HTML, CSS, JavaScript modules) compiled into the binary, with content-hashed names.
+        .target(
+            name: "AdminPage",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            resources: [.embedInCode("Assets")]
+        ),
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics",
+                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // sql/migrations compiled into the binary by a build plugin, so `clientele migrate` works from any folder
+        // (Sources/SQLMigrations/migrations links to sql/migrations: see Plugins/EmbedMigrations/plugin.swift).
+        .executableTarget(name: "EmbedMigrationsTool"),
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
+        .target(name: "SQLMigrations", exclude: ["migrations"], plugins: ["EmbedMigrations"]),
         .executableTarget(
             name: "clientele",
             dependencies: [
                 "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "SharedMetrics",
-                "Seeding",
+                "Seeding", "SQLMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -117,8 +128,9 @@ let package = Package(
         .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
         // Shared by the test targets: a fresh (optionally migrated) database per test.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SQLMigrations", "TestSupport"]),
+        // make_vectors.py wrote the test vectors once (Python's hashlib.scrypt); kept beside them, not built.
+        .testTarget(name: "PasswordsTests", dependencies: ["Passwords"], exclude: ["make_vectors.py"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
         .testTarget(
             name: "AuthTests",
@@ -128,6 +140,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail", "TestSupport"]),
+        .testTarget(name: "AdminPageTests", dependencies: ["AdminPage"]),
     ],
     swiftLanguageModes: [.v6]
 )

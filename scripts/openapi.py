@@ -69,6 +69,11 @@ CUSTOMER_RELATIONS = ["billing_address", "shipping_addresses", "groups"]
 CUSTOMER_ORDER_FIELDS = ["id", "email", "first_name", "last_name", "phone", "has_account", "created_at",
                          "updated_at"]
 GROUP_ORDER_FIELDS = ["id", "name", "created_at", "updated_at"]
+GROUP_FIELDS = ["id", "name", "metadata", "created_at", "updated_at", "deleted_at"]
+STRING_OPERATORS = {"lt": "< this value", "gt": "> this value", "lte": "<= this value", "gte": ">= this value",
+                    "contains": "contains this value (ignoring case; % and _ match themselves)",
+                    "starts_with": "starts with this value (ignoring case)",
+                    "ends_with": "ends with this value (ignoring case)"}
 ADDRESS_TEXT_FIELDS = ["company", "first_name", "last_name", "address_1", "address_2", "city", "country_code",
                        "province", "postal_code", "phone"]
 ERROR_TYPES = ["invalid_data", "unauthorized", "not_found", "not_allowed", "precondition_failed",
@@ -135,6 +140,8 @@ SCHEMAS = {
     },
     "CustomerGroup": {
         "type": "object",
+        "description": ("A customer group. Only `id` is always present: with the `fields` query parameter the other "
+                        "fields may be absent; `customers` only with `expand=customers`."),
         "properties": {
             "id": {"type": "string", "pattern": f"^cgrp_{ULID}$"},
             "name": {"type": "string"},
@@ -145,7 +152,7 @@ SCHEMAS = {
             "customers": {"type": "array", "items": schema("Customer"),
                           "description": "Present only with `expand=customers`."},
         },
-        "required": ["id", "name", "metadata", "created_at", "updated_at", "deleted_at"],
+        "required": ["id"],
         "additionalProperties": False,
     },
     "User": {
@@ -197,7 +204,8 @@ SCHEMAS = {
     # --- request bodies ---
     "Credentials": {
         "type": "object",
-        "properties": {"email": {"type": "string", "format": "email"}, "password": {"type": "string"}},
+        "properties": {"email": {"type": "string", "format": "email"},
+                       "password": {"type": "string", "minLength": 1}},
         "required": ["email", "password"],
         "additionalProperties": False,
     },
@@ -276,7 +284,7 @@ SCHEMAS = {
         "type": "object",
         "properties": {"name": {"type": "string"},
                        "metadata": {**METADATA, "description": "Merged into the stored object; a key sent "
-                                                               "with value \"\" is removed."}},
+                                                               "with value null or \"\" is removed."}},
         "additionalProperties": False,
     },
     "CustomerGroupBatch": {
@@ -399,8 +407,25 @@ PARAMETERS = {
     "GroupSearch": query("q", {"type": "string", "maxLength": 1000}, "Case-insensitive substring of the name."),
     "GroupOrder": query("order", {"type": "string", "pattern": order_pattern(GROUP_ORDER_FIELDS)},
                         "`field` or `-field` (descending), field one of " + ", ".join(GROUP_ORDER_FIELDS) + "."),
-    "GroupExpand": query("expand", {"type": "string", "enum": ["customers"]},
+    "GroupExpand": query("expand", {"type": "string", "enum": ["", "customers"]},
                          "`customers` includes each group's customers."),
+    "GroupFields": query("fields", {"type": "string", "pattern": csv_pattern(GROUP_FIELDS)},
+                         "Comma-separated subset of the group's fields; `id` is always included; an unknown "
+                         "field is a 400."),
+    "GroupLimit": query("limit", {"type": "integer", "minimum": 0, "maximum": 1000, "default": 10},
+                        "Page size (Medusa's default, 10); 0 returns no rows, only count; above 1000 is a 400."),
+    "GroupIds": query("id", {"type": "array", "items": {"type": "string"}},
+                      "Groups with one of these ids: `id=a`, repeated (`id=a&id=b`), or as `id[]=a` or "
+                      "`id[0]=a&id[1]=b` (Medusa's JS client).", style="form", explode=True),
+    **{f"GroupId{op.title().replace('_', '')}": query(
+        f"id[{op}]", {"type": "string"}, f"The group's id {meaning}; several operators combine with AND.")
+       for op, meaning in STRING_OPERATORS.items()},
+    "GroupNames": query("name[]", {"type": "array", "items": {"type": "string"}},
+                        "Groups with one of these exact names (also `name=a`, repeated, or `name[0]=a`).",
+                        style="form", explode=True),
+    "DiscountConditionId": query("discount_condition_id", {"type": "string"},
+                                 "Accepted as Medusa's clients send it; Clientele has no discounts, so no group "
+                                 "matches."),
     "IfMatch": {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
                 "description": "An ETag of the customer: the update happens only if the customer is still at "
                                "that version, else 412."},
@@ -516,43 +541,57 @@ PATHS = {
         "get": operation(
             "listCustomerGroups", "Customer groups", "List customer groups",
             json_response("A page of customer groups.", "CustomerGroupList"), errors=[400],
-            parameters=[ref("parameters", name) for name in
-                        ("GroupSearch", "Limit", "Offset", "GroupOrder", "GroupExpand")]),
+            parameters=[ref("parameters", name) for name in (
+                "GroupSearch", "GroupLimit", "Offset", "GroupOrder", "GroupIds",
+                *(f"GroupId{op.title().replace('_', '')}" for op in STRING_OPERATORS), "GroupNames",
+                "CreatedAtLt", "CreatedAtGt", "CreatedAtLte", "CreatedAtGte",
+                "UpdatedAtLt", "UpdatedAtGt", "UpdatedAtLte", "UpdatedAtGte",
+                "DiscountConditionId", "GroupExpand", "GroupFields")],
+            description="Medusa v1.20's AdminGetCustomerGroupsParams. Every filter given must hold. Default "
+                        "order: created_at descending, then id descending."),
         "post": operation(
             "createCustomerGroup", "Customer groups", "Create a customer group",
             json_response("The new group.", "CustomerGroupResponse"), errors=[422], body="CustomerGroupCreate",
-            description="A duplicate name is a 422."),
+            description="A duplicate name is a 422 with PostgreSQL's detail, as Medusa sends it: "
+                        "`Key (name)=(<name>) already exists.`"),
     },
     "/admin/customer-groups/{id}": {
         "parameters": [ref("parameters", "CustomerGroupId")],
         "get": operation(
             "getCustomerGroup", "Customer groups", "Retrieve a customer group",
             json_response("The group.", "CustomerGroupResponse"), errors=[400, 404],
-            parameters=[ref("parameters", "GroupExpand")]),
+            parameters=[ref("parameters", "GroupExpand"), ref("parameters", "GroupFields")],
+            description="A missing group: 404 `CustomerGroup with id <id> was not found`."),
         "post": operation(
             "updateCustomerGroup", "Customer groups", "Update a customer group",
-            json_response("The group.", "CustomerGroupResponse"), errors=[404, 422], body="CustomerGroupUpdate"),
+            json_response("The group.", "CustomerGroupResponse"), errors=[404, 422], body="CustomerGroupUpdate",
+            parameters=[ref("parameters", "GroupExpand"), ref("parameters", "GroupFields")]),
         "delete": operation(
             "deleteCustomerGroup", "Customer groups", "Delete a customer group",
-            json_response("Deleted.", "CustomerGroupDeleted"), errors=[400, 404]),
+            json_response("Deleted (also when no such group exists: the delete is idempotent, as Medusa's).",
+                          "CustomerGroupDeleted"), errors=[400],
+            description="The group's memberships go with it."),
     },
     "/admin/customer-groups/{id}/customers": {
         "parameters": [ref("parameters", "CustomerGroupId")],
         "get": operation(
             "listCustomerGroupCustomers", "Customer groups", "List the customers of a group",
-            json_response("A page of the group's customers.", "CustomerList"), errors=[400, 404],
-            parameters=CUSTOMER_LIST_PARAMETERS, description="Same query and response as GET /admin/customers."),
+            json_response("A page of the group's customers.", "CustomerList"), errors=[400],
+            parameters=CUSTOMER_LIST_PARAMETERS,
+            description="Same query and response as GET /admin/customers; an unknown group has no customers "
+                        "(an empty page, as in Medusa)."),
     },
     "/admin/customer-groups/{id}/customers/batch": {
         "parameters": [ref("parameters", "CustomerGroupId")],
         "post": operation(
             "addCustomersToGroup", "Customer groups", "Add customers to a group",
             json_response("The group.", "CustomerGroupResponse"), errors=[404], body="CustomerGroupBatch",
-            description="An unknown customer id is a 404 naming it, and nothing changes."),
+            description="Adding a member again is no error. Unknown customer ids: 404 `The following customer "
+                        "ids do not exist: \"<id1>, <id2>\"`, and nothing changes. An unknown group: 404."),
         "delete": operation(
             "removeCustomersFromGroup", "Customer groups", "Remove customers from a group",
             json_response("The group.", "CustomerGroupResponse"), errors=[404], body="CustomerGroupBatch",
-            description="An unknown customer id is a 404 naming it, and nothing changes."),
+            description="Ids that are not members (or do not exist) are ignored. An unknown group: 404."),
     },
     "/admin/auth": {
         "post": operation(
@@ -560,7 +599,9 @@ PATHS = {
             json_response("The user; the response sets the session cookie.", "UserResponse",
                           headers=["Set-Cookie"]),
             errors=[401, 429, 500, 503], body="Credentials", public=True,
-            description="Wrong email or password: 401, the same response and about the same time either way. "
+            description="The body is validated first: a missing or empty email or password is a 400 (`email must "
+                        "be an email`, `password should not be empty`) that is not counted as a failed login. "
+                        "Wrong email or password: 401, the same response and about the same time either way. "
                         "Too many failed logins (per email or per client address, 15 minutes): 429."),
         "get": operation(
             "getSession", "Auth", "The authenticated user", json_response("The user.", "UserResponse"),
@@ -573,7 +614,8 @@ PATHS = {
         "post": operation(
             "getToken", "Auth", "Log in for a bearer JWT", json_response("The access token.", "AccessToken"),
             errors=[401, 429, 500, 503], body="Credentials", public=True,
-            description="Wrong email or password: 401. Too many failed logins: 429."),
+            description="A missing or empty email or password: 400, not counted as a failed login. Wrong email "
+                        "or password: 401. Too many failed logins: 429."),
     },
     "/health": {
         "get": operation("health", "Service", "Liveness", {"200": text_response("The process serves.", "OK")},
@@ -596,6 +638,110 @@ PATHS = {
                          public=True),
     },
 }
+
+# --- the operations route and the admin page (issue 18) -----------------------------------------------------
+
+SCHEMAS.update({
+    "OperationsOverview": {
+        "type": "object",
+        "description": "The inspect views (sql/inspect/) an operator reads with psql, in one read-only snapshot.",
+        "properties": {
+            "queue": {"type": "array", "items": schema("QueueStateCount"), "description": "inspect.queue, by kind and state."},
+            "email_deliveries": {"type": "array", "items": schema("EmailDeliveryCount"),
+                                 "description": "inspect.email_deliveries, by template and status."},
+            "failures": {"type": "array", "items": schema("JobFailure"), "maxItems": 20,
+                         "description": "inspect.job_failures: the 20 latest failed attempts, newest first."},
+        },
+        "required": ["queue", "email_deliveries", "failures"],
+        "additionalProperties": False,
+    },
+    "QueueStateCount": {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string"},
+            "state": {"type": "string", "enum": ["available", "scheduled", "running", "retryable", "completed",
+                                                 "discarded", "cancelled"]},
+            "jobs": {"type": "integer", "minimum": 1},
+            "oldest_age_seconds": {"type": "integer", "description": "Seconds since the oldest of them was enqueued."},
+            "next_run_at": {**NULLABLE_TIMESTAMP, "description": "For waiting states: when the next may run."},
+            "max_attempt": {"type": "integer", "minimum": 0},
+        },
+        "required": ["kind", "state", "jobs", "oldest_age_seconds", "next_run_at", "max_attempt"],
+        "additionalProperties": False,
+    },
+    "EmailDeliveryCount": {
+        "type": "object",
+        "properties": {
+            "template": {"type": "string"},
+            "status": {"type": "string", "enum": ["pending", "sent", "failed"]},
+            "deliveries": {"type": "integer", "minimum": 1},
+            "attempts": {"type": "integer", "minimum": 0},
+            "first_created_at": TIMESTAMP,
+            "last_sent_at": NULLABLE_TIMESTAMP,
+            "latest_error": nullable("string"),
+        },
+        "required": ["template", "status", "deliveries", "attempts", "first_created_at", "last_sent_at",
+                     "latest_error"],
+        "additionalProperties": False,
+    },
+    "JobFailure": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "state": {"type": "string", "description": "The job's state now (retryable, discarded, completed, ...)."},
+            "attempt": {"type": "integer", "minimum": 0},
+            "max_attempts": {"type": "integer", "minimum": 1},
+            "failures": {"type": "integer", "minimum": 1, "description": "Failed attempts recorded."},
+            "last_error": nullable("string"),
+            "last_error_at": NULLABLE_TIMESTAMP,
+            "next_run_at": {**NULLABLE_TIMESTAMP, "description": "When a job that will run again may run."},
+        },
+        "required": ["id", "kind", "state", "attempt", "max_attempts", "failures", "last_error", "last_error_at",
+                     "next_run_at"],
+        "additionalProperties": False,
+    },
+})
+
+HEADERS.update({
+    "Cache-Control": {"description": "`no-cache` for the page (it names the current assets), `public, "
+                                     "max-age=31536000, immutable` for an asset (its name changes with its content).",
+                      "schema": {"type": "string"}},
+    "Content-Security-Policy": {"description": "`default-src 'self'` and stricter: no inline script or style, "
+                                               "Trusted Types required.", "schema": {"type": "string"}},
+})
+
+PAGE_HEADERS = {**REQUEST_ID, "Cache-Control": ref("headers", "Cache-Control"),
+                "Content-Security-Policy": ref("headers", "Content-Security-Policy")}
+
+PARAMETERS["AssetFile"] = {"name": "file", "in": "path", "required": True, "schema": {"type": "string"},
+                           "description": "A hashed asset name as the page names it (`app.<16 hex digits>.js`)."}
+
+PATHS.update({
+    "/admin/operations": {
+        "get": operation(
+            "getOperations", "Operations", "The job queue, email deliveries and latest failures",
+            json_response("Counts by kind and state, deliveries by template and status, the latest failures.",
+                          "OperationsOverview"),
+            errors=[400], description="Read from the inspect views; no query parameters."),
+    },
+    "/app": {
+        "get": operation(
+            "adminPage", "Admin page", "The admin page",
+            {"200": {"description": "index.html of the admin page; it calls the /admin API with the session cookie.",
+                     "headers": PAGE_HEADERS, "content": {"text/html": {"schema": {"type": "string"}}}}},
+            public=True),
+    },
+    "/app/assets/{file}": {
+        "parameters": [ref("parameters", "AssetFile")],
+        "get": operation(
+            "adminPageAsset", "Admin page", "A stylesheet, script module or icon of the admin page",
+            {"200": {"description": "The file; cached for a year.", "headers": PAGE_HEADERS,
+                     "content": {media: {"schema": {"type": "string"}}
+                                 for media in ("text/javascript", "text/css", "image/svg+xml")}}},
+            errors=[404], public=True),
+    },
+})
 
 DOCUMENT = {
     "openapi": "3.1.0",
@@ -626,6 +772,8 @@ DOCUMENT = {
         "headers": HEADERS,
     },
 }
+
+DOCUMENT["tags"] += [{"name": "Operations"}, {"name": "Admin page"}]
 
 # --- outputs ----------------------------------------------------------------------------------------------
 

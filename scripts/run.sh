@@ -26,6 +26,7 @@ printf '%s\n' "$ADMIN_PASSWORD" | "$bin" user create --email "$ADMIN_EMAIL" --pa
 cat <<MSG
 
 Clientele is starting on http://127.0.0.1:$PORT
+  admin page:   http://127.0.0.1:$PORT/app
   admin login:  $ADMIN_EMAIL / $ADMIN_PASSWORD   (kept in .run/admin_password)
   get a token:  curl -s -X POST localhost:$PORT/admin/auth/token -H 'Content-Type: application/json' \\
                   -d '{"email":"$ADMIN_EMAIL","password":"$ADMIN_PASSWORD"}'

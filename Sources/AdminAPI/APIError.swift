@@ -63,6 +63,12 @@ public struct APIError: Error, Sendable {
         return error
     }()
 
+    /// Not an answer anyone receives: the status of a request whose client left before it finished (the
+    /// code nginx logs for it), for the access log and the metrics.
+    public static let clientClosedRequest = APIError(
+        status: .init(code: 499, reasonPhrase: "Client Closed Request"), type: "client_closed_request",
+        message: "The client closed the connection before the response")
+
     public static let unknown = APIError(
         status: .internalServerError, type: "unknown_error", message: "An unknown error occurred.",
         code: "unknown_error")

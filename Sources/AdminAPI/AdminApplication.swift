@@ -3,8 +3,10 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import AdminPage
 import Auth
 import Customers
+import Jobs
 import Passwords
 import Postgres
 import SharedMetrics
@@ -75,9 +77,23 @@ public enum AdminApplication {
             groups: CustomerGroupRepository(database: dependencies.database),
             customers: customers, maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
-        if dependencies.debugRoutes { DebugRoutes(customers: customerRoutes).register(on: router, table: routes) }
+        OperationsRoutes(inspection: QueueInspection(database: dependencies.database)).register(on: router, table: routes)
+        AdminPageRoutes(bundle: adminPage).register(on: router, table: routes)
+        if dependencies.debugRoutes {
+            DebugRoutes(customers: customerRoutes, database: dependencies.database).register(on: router, table: routes)
+        }
         return router
     }
+
+    /// The admin page compiled into the binary, with its hashes computed once per process. Its files are
+    /// fixed at build time, so a failure here is a build defect, caught by Tests/AdminPageTests.
+    static let adminPage: AdminPageBundle = {
+        do {
+            return try AdminPageBundle.compiledIn()
+        } catch {
+            fatalError("the admin page compiled into this binary is broken: \(error)")
+        }
+    }()
 
     /// The responder a worker's HTTP server runs for each request.
     public static func makeResponder(_ dependencies: AdminAPIDependencies) -> HTTPChannelHandler.Responder {

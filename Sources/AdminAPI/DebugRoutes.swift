@@ -1,18 +1,30 @@
 import Hummingbird
+import Postgres
 
 /// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N
 /// milliseconds (at most a minute), so tests can hold a request in flight across a signal;
+/// `GET /debug/db-sleep?seconds=N&path=leased|pipelined` runs `pg_sleep(N)` (at most an hour) on that
+/// path, so tests can watch the statement timeout and a client's departure end it on the server;
 /// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it);
 /// `GET /debug/customers/:id` is `GET /admin/customers/:id` without authentication, the baseline of the
 /// authentication benchmark (scripts/bench-auth.sh). Never turn these on in production.
 struct DebugRoutes {
     let customers: CustomerRoutes
+    let database: Database
 
     func register(on router: Router<AdminContext>, table: RouteTable) {
         table.add(.get, "/debug/sleep", on: router) { request, _ -> Response in
             let milliseconds = min(60_000, max(0, request.uri.queryParameters["ms"].flatMap { Int(String($0)) } ?? 0))
             try await Task.sleep(for: .milliseconds(milliseconds))
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(milliseconds)")))
+        }
+        table.add(.get, "/debug/db-sleep", on: router) { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let seconds = query["seconds"].flatMap({ Double(String($0)) }), (0...3600).contains(seconds),
+                let path = Database.Path(rawValue: query["path"].map(String.init) ?? "leased")
+            else { throw APIError.invalidData("seconds must be 0...3600 and path leased or pipelined") }
+            try await database.sleepOnServer(seconds: seconds, path: path)
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(seconds) s on the \(path) path")))
         }
         table.add(.get, "/debug/routes", on: router) { _, _ in
             var writer = JSONWriter()

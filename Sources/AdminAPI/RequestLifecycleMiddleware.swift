@@ -42,8 +42,16 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
             response = APIError.invalidData("Invalid value: \(error.message)").response
         } catch let error as HTTPError {
             response = map(error, path: request.uri.path).response
+        } catch is CancellationError {
+            // The request's task was cancelled because its client left (WorkerServer), which also cancelled
+            // its database statement: nobody reads this answer; the access log says 499, as nginx's does.
+            response = APIError.clientClosedRequest.response
         } catch {
             logger.error("unhandled error: \(String(reflecting: error))", metadata: ["request_id": "\(context.requestID)"])
+            // A database error's detail holds row values (an email in a unique violation): debug lines only.
+            if let detail = (error as? PostgresError)?.detail {
+                logger.debug("unhandled error detail", metadata: ["request_id": "\(context.requestID)", "detail": "\(detail)"])
+            }
             response = APIError.unknown.response
         }
         response.headers[.xRequestID] = context.requestID

@@ -1,22 +1,6 @@
 import Identifiers
 import Postgres
 
-/// Columns a group list can be ordered by (an allowlist: they are written into ORDER BY).
-public enum CustomerGroupOrderField: String, Sendable, CaseIterable {
-    case id, name, created_at, updated_at
-}
-
-public struct CustomerGroupListQuery: Sendable {
-    public var limit = 50
-    public var offset = 0
-    /// Case-insensitive substring of the name.
-    public var search: String?
-    public var orderField: CustomerGroupOrderField = .created_at
-    public var descending = true
-
-    public init() {}
-}
-
 /// All SQL about customer groups and their members.
 public struct CustomerGroupRepository: Sendable {
     let database: Database
@@ -24,23 +8,16 @@ public struct CustomerGroupRepository: Sendable {
     public init(database: Database) { self.database = database }
 
     public func list(_ query: CustomerGroupListQuery) async throws -> (groups: [CustomerGroup], count: Int) {
-        var conditions: [SQL] = ["g.deleted_at IS NULL"]
-        if let search = query.search {
-            conditions.append("lower(g.name) LIKE \(CustomerListQuery.containsPattern(search))")
-        }
-        let condition = SQL.join(conditions, " AND ")
-        let direction = query.descending ? "DESC" : "ASC"
-        let order: SQL = "g.\(unsafeRaw: query.orderField.rawValue) \(unsafeRaw: direction), g.id \(unsafeRaw: direction)"
-        let pageOrder: SQL = "page.\(unsafeRaw: query.orderField.rawValue) \(unsafeRaw: direction), page.id \(unsafeRaw: direction)"
+        let condition = query.conditions
         let rows = try await database.query(
             """
             SELECT (SELECT count(*) FROM customer_group g WHERE \(condition)), page.*
             FROM (SELECT 1) AS one
             LEFT JOIN LATERAL (
                 SELECT \(CustomerGroup.columns) FROM customer_group g WHERE \(condition)
-                ORDER BY \(order) LIMIT \(query.limit) OFFSET \(query.offset)
+                ORDER BY \(query.orderBy("g")) LIMIT \(query.limit) OFFSET \(query.offset)
             ) AS page ON true
-            ORDER BY \(pageOrder)
+            ORDER BY \(query.orderBy("page"))
             """)
         let total = try rows.first!.decode(Int.self, at: 0)
         let groups = try rows.rows.filter { !$0.result.isNull(row: $0.index, column: 1) }.map {
@@ -90,7 +67,9 @@ public struct CustomerGroupRepository: Sendable {
         }
     }
 
-    /// Soft delete; its memberships go with it.
+    /// Soft delete; its memberships go with it. False when there was no such live group (which the route
+    /// answers as a success all the same: Medusa's delete is idempotent).
+    @discardableResult
     public func delete(id: String) async throws -> Bool {
         let rows = try await database.query(
             """
@@ -105,36 +84,58 @@ public struct CustomerGroupRepository: Sendable {
         return rows.rowCount == 1
     }
 
-    /// Adds (or removes) customers; all or nothing: an unknown customer id changes nothing.
-    public func changeMembers(groupID: String, customerIDs: [String], add: Bool) async throws -> CustomerGroup {
+    /// Adds customers to the group, all or nothing: when some do not exist (or are deleted), nothing changes
+    /// and `unknownCustomers` names every one of them, in the order given. Adding a member again is no error.
+    public func addMembers(groupID: String, customerIDs: [String]) async throws -> CustomerGroup {
         try await database.withTransaction { connection in
-            guard
-                let group = try await connection.query(
-                    "SELECT \(CustomerGroup.columns) FROM customer_group g WHERE g.id = \(groupID) AND g.deleted_at IS NULL FOR UPDATE"
-                ).first.map({ try CustomerGroup(row: $0) })
-            else { throw CustomerError.groupNotFound(groupID) }
+            let group = try await Self.lockGroup(groupID, connection)
             let known = Set(
                 try await connection.query(
                     "SELECT id FROM customer WHERE id = ANY(\(customerIDs)::text[]) AND deleted_at IS NULL"
                 ).rows.map { try $0.decode(String.self, at: 0) })
-            if let missing = customerIDs.first(where: { !known.contains($0) }) {
-                throw CustomerError.unknownCustomer(missing)
-            }
-            if add {
-                try await connection.query(
-                    """
+            let missing = customerIDs.filter { !known.contains($0) }
+            if !missing.isEmpty { throw CustomerError.unknownCustomers(missing) }
+            // Only customers that really joined get a new version (their ETag changes with their groups).
+            try await connection.query(
+                """
+                WITH joined AS (
                     INSERT INTO customer_group_customers (customer_group_id, customer_id)
                     SELECT \(groupID), id FROM unnest(\(customerIDs)::text[]) AS id
                     ON CONFLICT DO NOTHING
-                    """)
-            } else {
-                try await connection.query(
-                    "DELETE FROM customer_group_customers WHERE customer_group_id = \(groupID) AND customer_id = ANY(\(customerIDs)::text[])")
-            }
-            try await connection.query(
-                "UPDATE customer SET version = version + 1, updated_at = now() WHERE id = ANY(\(customerIDs)::text[])")
+                    RETURNING customer_id
+                )
+                UPDATE customer SET version = version + 1, updated_at = now() WHERE id IN (SELECT customer_id FROM joined)
+                """)
             return group
         }
+    }
+
+    /// Takes customers out of the group; ids that are not members (or do not exist) are ignored, as Medusa
+    /// does. Only an unknown group is an error.
+    public func removeMembers(groupID: String, customerIDs: [String]) async throws -> CustomerGroup {
+        try await database.withTransaction { connection in
+            let group = try await Self.lockGroup(groupID, connection)
+            try await connection.query(
+                """
+                WITH left_group AS (
+                    DELETE FROM customer_group_customers
+                    WHERE customer_group_id = \(groupID) AND customer_id = ANY(\(customerIDs)::text[])
+                    RETURNING customer_id
+                )
+                UPDATE customer SET version = version + 1, updated_at = now() WHERE id IN (SELECT customer_id FROM left_group)
+                """)
+            return group
+        }
+    }
+
+    /// The live group, locked for the rest of the transaction (a concurrent delete waits), or `groupNotFound`.
+    private static func lockGroup(_ id: String, _ connection: LeasedConnection) async throws -> CustomerGroup {
+        guard
+            let group = try await connection.query(
+                "SELECT \(CustomerGroup.columns) FROM customer_group g WHERE g.id = \(id) AND g.deleted_at IS NULL FOR UPDATE"
+            ).first.map({ try CustomerGroup(row: $0) })
+        else { throw CustomerError.groupNotFound(id) }
+        return group
     }
 
     /// Live customers of each group (for `expand=customers`).

@@ -118,8 +118,8 @@ public enum CustomerError: Error, Equatable, Sendable {
     case groupNotFound(String)
     /// A group named in a customer update does not exist.
     case unknownGroup(String)
-    /// A customer id named in a batch does not exist.
-    case unknownCustomer(String)
+    /// Customer ids named in a batch that do not exist, in the order given.
+    case unknownCustomers([String])
     case duplicateEmail
     case duplicateGroupName(String)
     case emailChangeNotAllowed

@@ -3,8 +3,18 @@ import Postgres
 
 /// Runs jobs of one kind. Returning records the outcome; throwing fails the attempt (retried with backoff,
 /// discarded after the last one), unless the error is a `PermanentJobError` (discarded at once).
+///
+/// An attempt has a time limit (`timeout`, else the worker's JOB_TIMEOUT): when it passes, the handler's
+/// task is cancelled and the attempt fails as timed out. A handler must therefore stop when cancelled; its
+/// database statements and SMTP sends do (they throw `CancellationError`).
 public protocol JobHandler: Sendable {
+    /// Seconds an attempt of this kind may run; nil takes the worker's default (JOB_TIMEOUT).
+    var timeout: Double? { get }
     func run(_ job: Job, context: JobContext) async throws -> JobOutcome
+}
+
+extension JobHandler {
+    public var timeout: Double? { nil }
 }
 
 /// What a handler may use.

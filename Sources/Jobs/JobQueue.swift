@@ -167,6 +167,16 @@ public enum JobQueue {
             """)
     }
 
+    /// Jobs by state, for /metrics. On a leased connection with a short deadline (`timeout` seconds): a
+    /// count over a large table must neither hold up the point reads batched behind it on a pipelined
+    /// connection nor keep a scrape waiting.
+    public static func countByState(on database: Database, timeout: Double) async throws -> [(state: String, count: Int)] {
+        let result = try await database.withConnection { connection in
+            try await connection.query("SELECT state, count(*) FROM job GROUP BY state ORDER BY state", timeout: timeout)
+        }
+        return try result.rows.map { (try $0.decode(String.self, at: 0), try $0.decode(Int.self, at: 1)) }
+    }
+
     /// Hands jobs a stopping worker did not finish back to the queue, runnable at once, and wakes the other
     /// workers. The interrupted attempt is recorded in `errors`: its handler may have done part of its work.
     public static func handBack(_ jobs: [Job], reason: String, on database: Database) async throws {

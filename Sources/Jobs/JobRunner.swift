@@ -11,8 +11,15 @@ public struct JobRunnerConfiguration: Sendable {
     public var lease: Double = 30
     /// Seconds between polls, the fallback for missed notifications and for retries that became due.
     public var pollInterval: Double = 1
-    /// Seconds running jobs get to finish after `stop()` (GRACEFUL_TIMEOUT).
+    /// Seconds running jobs get to finish after `stop()` (GRACEFUL_TIMEOUT); then they are cancelled.
     public var gracefulTimeout: Double = 30
+    /// Seconds an attempt may run before its handler is cancelled and the attempt fails as timed out
+    /// (JOB_TIMEOUT; River's default too). A handler may set its own (`JobHandler.timeout`).
+    public var jobTimeout: Double = 60
+    /// On stop, seconds cancelled handlers get to return. A handler still running after that keeps its job:
+    /// it is not handed back (the handler might still send), and the rescuer returns it once its lease
+    /// expires, after this process has exited.
+    public var cancelledHandlerWait: Double = 10
     /// Recorded in `job.attempted_by`: host/pid.
     public var workerName: String
     /// Where to LISTEN (DATABASE_LISTEN_URL, else DATABASE_URL); nil polls only.
@@ -39,7 +46,10 @@ public struct JobRunnerConfiguration: Sendable {
 ///   Each fetch claims at most as many jobs as there are free slots, so no claimed job waits in memory.
 /// - Guarantee: a job runs in at most one worker at a time, because claims use `SKIP LOCKED` and every later
 ///   change is guarded by the attempt it belongs to. A worker that stops renewing (dead) loses its jobs to
-///   the rescuer; a worker that stops on TERM hands its unfinished jobs back at once.
+///   the rescuer; a worker that stops on TERM hands its unfinished jobs back once their handlers returned.
+/// - Time limits: an attempt is cancelled after its kind's timeout (`jobTimeout`) and fails like any
+///   error (`errors` says it timed out; retried with backoff). On stop, handlers still running after the
+///   graceful timeout are cancelled, and a job is handed back only after its handler returned.
 public final class JobRunner: Sendable {
     private struct State {
         var stopping = false
@@ -60,6 +70,8 @@ public final class JobRunner: Sendable {
     private let completions: CompletionBatcher
     /// Claimed and not yet finalized in the database: their leases are renewed.
     private let held = HeldJobs()
+    /// The task of every handler running now, to cancel them on stop.
+    private let running = RunningHandlers()
 
     public init(database: Database, configuration: JobRunnerConfiguration, handlers: JobHandlers, logger: Logger) {
         self.database = database
@@ -140,7 +152,7 @@ public final class JobRunner: Sendable {
                 state.active += jobs.count
                 state.mayHaveMore = jobs.count == free
             }
-            for job in jobs { Task { await self.execute(job) } }
+            for job in jobs { running.start(job.id) { await self.execute(job) } }
             if jobs.count < free { return }
         }
     }
@@ -154,12 +166,19 @@ public final class JobRunner: Sendable {
             guard let handler = handlers.handler(for: job.kind) else {
                 throw UnknownJobKind(kind: job.kind, known: handlers.kinds)
             }
-            switch try await handler.run(job, context: JobContext(database: database, logger: logger)) {
+            let context = JobContext(database: database, logger: logger)
+            let outcome = try await withTimeLimit(seconds: handler.timeout ?? configuration.jobTimeout) {
+                try await handler.run(job, context: context)
+            }
+            switch outcome {
             case .completed:
                 completions.add(job)
             case .finalizedByHandler:
                 release(job)
             }
+        } catch _ where Task.isCancelled {
+            // Cancelled by `drain()`: the job stays held, and is handed back there now that its handler returned.
+            logger.info("job cancelled: the worker is stopping")
         } catch let error as PermanentJobError {
             do {
                 try await JobQueue.discard(job, error: error.reason, on: database)
@@ -169,6 +188,10 @@ public final class JobRunner: Sendable {
             }
             release(job)
         } catch {
+            // Row values a database error may carry (its detail) go to debug lines only.
+            if let detail = (error as? PostgresError)?.detail {
+                logger.debug("database error detail", metadata: ["detail": "\(detail)"])
+            }
             do {
                 let now = try await JobQueue.fail(job, error: "\(error)", on: database)
                 logger.warning(
@@ -196,6 +219,8 @@ public final class JobRunner: Sendable {
         do {
             try await JobQueue.renewLeases(held, lease: configuration.lease, on: database)
             if !held.isEmpty { configuration.heartbeat?() }  // an empty renewal sends nothing
+        } catch is CancellationError {
+            // The worker stops (drain has finished with these jobs).
         } catch {
             logger.warning("could not renew leases", metadata: ["jobs": "\(held.count)", "error": "\(error)"])
         }
@@ -203,20 +228,33 @@ public final class JobRunner: Sendable {
 
     // MARK: Stopping
 
-    /// Waits for running handlers up to the graceful timeout, records their completions, and hands every
-    /// job still unfinished back to the queue, so the next worker runs it without waiting for a rescue.
+    /// Waits for running handlers up to the graceful timeout, then cancels those still running and waits
+    /// for them to return; records the completions, and hands every job still unfinished back to the queue,
+    /// so the next worker runs it without waiting for a rescue.
+    ///
+    /// Guarantee: a job is handed back only once its handler has returned, so it is never run elsewhere
+    /// while this handler might still send. A handler that ignores its cancellation keeps its job (see
+    /// `cancelledHandlerWait`).
     private func drain() async {
-        let running = state.withLock { $0.active }
-        logger.info("stopping: no more claims", metadata: ["running": "\(running)"])
-        let deadline = ContinuousClock.now + .milliseconds(Int(configuration.gracefulTimeout * 1000))
-        while state.withLock({ $0.active }) > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
+        logger.info("stopping: no more claims", metadata: ["running": "\(running.count)"])
+        await waitForHandlers(seconds: configuration.gracefulTimeout)
+        if running.count > 0 {
+            logger.warning(
+                "graceful timeout passed: cancelling the running jobs", metadata: ["jobs": "\(running.count)"])
+            running.cancelAll()
+            await waitForHandlers(seconds: configuration.cancelledHandlerWait)
         }
         let completionDeadline = ContinuousClock.now + .seconds(5)
         while !completions.isIdle && ContinuousClock.now < completionDeadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        let unfinished = held.all
+        let stuck = running.jobIDs
+        if !stuck.isEmpty {
+            logger.error(
+                "handlers did not return after their cancellation: their jobs are not handed back; the rescuer returns them when their leases expire",
+                metadata: ["jobs": "\(stuck.count)"])
+        }
+        let unfinished = held.all.filter { !stuck.contains($0.id) }
         guard !unfinished.isEmpty else {
             logger.info("stopped: every running job finished")
             return
@@ -230,6 +268,13 @@ public final class JobRunner: Sendable {
             logger.error(
                 "stopped: could not hand jobs back; the rescuer returns them when their leases expire",
                 metadata: ["jobs": "\(unfinished.count)", "error": "\(error)"])
+        }
+    }
+
+    private func waitForHandlers(seconds: Double) async {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while running.count > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 }

@@ -9,7 +9,11 @@ import Synchronization
 /// notification is never lost: workers also poll every second.
 public final class NotifyThrottle: Sendable {
     private let intervalNanoseconds: UInt64
-    private let lastNotified = Atomic<UInt64>(0)
+    /// Monotonic time of the last notification; `never` before the first. (Not 0: the clock counts from
+    /// boot, so on a machine up for less than `interval` a 0 would look recent and the first job would
+    /// wait for the poll.)
+    private let lastNotified = Atomic<UInt64>(NotifyThrottle.never)
+    private static let never = UInt64.max
 
     public init(interval: Double) {
         intervalNanoseconds = UInt64(max(0, interval) * 1e9)
@@ -20,7 +24,7 @@ public final class NotifyThrottle: Sendable {
         guard intervalNanoseconds > 0 else { return true }
         let now = DispatchTime.now().uptimeNanoseconds
         let last = lastNotified.load(ordering: .relaxed)
-        guard now &- last >= intervalNanoseconds else { return false }
+        guard last == Self.never || now &- last >= intervalNanoseconds else { return false }
         return lastNotified.compareExchange(expected: last, desired: now, ordering: .relaxed).exchanged
     }
 }

@@ -1,15 +1,36 @@
 import CCurl
 import CCurlShims
 import Foundation
+import Synchronization
 
-/// Sends through an SMTP server with libcurl: `smtp://host[:port]` (STARTTLS when the server offers it) or
-/// `smtps://host[:port]` (TLS from the start); AUTH when the URL carries a user and a password.
+/// Sends through an SMTP server with libcurl: `smtps://host[:port]` (TLS from the start) or
+/// `smtp://host[:port]` with STARTTLS; AUTH when the URL carries a user and a password.
+///
+/// Credentials never travel in clear: with a user and password, `smtp://` requires STARTTLS
+/// (CURLUSESSL_ALL), so a server that does not offer it (or a connection stripped of it) gets no AUTH and
+/// the send fails with a clear error. Only `?tls=none` opts out, for a local test sink such as Mailpit;
+/// the worker logs a warning then. Without credentials, STARTTLS is used when offered.
 ///
 /// A send blocks (libcurl's easy interface), so each one runs on a thread of its own, never on Swift's
-/// cooperative pool. The password goes to libcurl as an option, never in the URL that is logged.
+/// cooperative pool. Cancelling the sending task aborts the transfer (libcurl's progress callback), so a
+/// job that timed out or a stopping worker never leaves a send running. The password goes to libcurl as an
+/// option, never in the URL that is logged.
 public final class SMTPTransport: MailTransport {
+    /// How the connection is protected.
+    public enum Security: Sendable, Equatable {
+        /// `smtps://`: TLS from the first byte.
+        case implicitTLS
+        /// `smtp://` with credentials: STARTTLS or no send.
+        case requireSTARTTLS
+        /// `smtp://` without credentials: STARTTLS when the server offers it.
+        case opportunisticSTARTTLS
+        /// `smtp://…?tls=none`: plain text, AUTH included. Only for a local sink.
+        case none
+    }
+
     /// The server, without credentials: what logs may show.
     public let serverURL: String
+    public let security: Security
     private let username: String?
     private let password: String?
     private let connectTimeout: Int
@@ -24,8 +45,8 @@ public final class SMTPTransport: MailTransport {
         }
     }
 
-    /// Parses `smtp://[user:password@]host[:port]` or `smtps://…`; the reason names what is wrong, never
-    /// the password.
+    /// Parses `smtp://[user:password@]host[:port][?tls=none]` or `smtps://…`; the reason names what is
+    /// wrong, never the password.
     public init(url: String, connectTimeout: Int = 10, timeout: Int = 60) throws {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "smtp" || scheme == "smtps"
@@ -36,8 +57,15 @@ public final class SMTPTransport: MailTransport {
         if let port = components.port, !(1...65535).contains(port) {
             throw ConfigurationError.malformed("has an invalid port")
         }
-        guard components.path.isEmpty || components.path == "/", components.query == nil else {
-            throw ConfigurationError.malformed("must not have a path or query")
+        guard components.path.isEmpty || components.path == "/" else {
+            throw ConfigurationError.malformed("must not have a path")
+        }
+        let plain: Bool
+        switch components.query {
+        case nil: plain = false
+        case "tls=none" where scheme == "smtp": plain = true
+        case "tls=none": throw ConfigurationError.malformed("?tls=none is for smtp:// only (smtps:// is TLS)")
+        default: throw ConfigurationError.malformed("takes no query but ?tls=none (plain SMTP, for a local sink)")
         }
         let bracketed = host.contains(":") ? "[\(host)]" : host
         serverURL = "\(scheme)://\(bracketed)" + (components.port.map { ":\($0)" } ?? "")
@@ -45,6 +73,13 @@ public final class SMTPTransport: MailTransport {
         password = components.password?.removingPercentEncoding
         if (username == nil) != (password == nil) {
             throw ConfigurationError.malformed("must have both a user and a password, or neither")
+        }
+        if scheme == "smtps" {
+            security = .implicitTLS
+        } else if plain {
+            security = .none
+        } else {
+            security = username == nil ? .opportunisticSTARTTLS : .requireSTARTTLS
         }
         self.connectTimeout = connectTimeout
         self.timeout = timeout
@@ -54,25 +89,47 @@ public final class SMTPTransport: MailTransport {
     /// curl_global_init is not thread-safe: done once, before the first send.
     private static let initializeCurl: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public var description: String { username.map { serverURL.replacingOccurrences(of: "://", with: "://\($0)@") } ?? serverURL }
+    public var description: String {
+        let shown = username.map { serverURL.replacingOccurrences(of: "://", with: "://\($0)@") } ?? serverURL
+        return security == .none ? shown + "?tls=none" : shown
+    }
 
+    /// `?tls=none` with a user and password: the password crosses the network in clear.
+    public var sendsCredentialsInClear: Bool { security == .none && username != nil }
+
+    /// Returns once the server accepted the message. Throws `MailError`, or `CancellationError` when the
+    /// task was cancelled before the server accepted it (the transfer is aborted).
     public func send(_ message: MailMessage) async throws {
         let request = Request(
-            url: serverURL, username: username, password: password, from: message.from.address,
-            to: message.to.address, body: Array(message.rendered().utf8), connectTimeout: connectTimeout,
-            timeout: timeout)
-        let outcome: Result<Void, MailError> = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: request.perform()) }
-            thread.name = "smtp-send"
-            thread.start()
+            url: serverURL, security: security, username: username, password: password,
+            from: message.from.address, to: message.to.address, body: Array(message.rendered().utf8),
+            connectTimeout: connectTimeout, timeout: timeout)
+        let abort = TransferAbort()
+        let outcome: Result<Void, MailError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let thread = Thread { continuation.resume(returning: request.perform(abort: abort)) }
+                thread.name = "smtp-send"
+                thread.start()
+            }
+        } onCancel: {
+            abort.request()
         }
+        if case .failure = outcome, abort.isRequested { throw CancellationError() }
         try outcome.get()
     }
+}
+
+/// Set when the sending task is cancelled; libcurl's progress callback reads it and aborts the transfer.
+private final class TransferAbort: Sendable {
+    private let requested = Atomic<Bool>(false)
+    func request() { requested.store(true, ordering: .releasing) }
+    var isRequested: Bool { requested.load(ordering: .acquiring) }
 }
 
 /// One SMTP transaction, performed on the calling thread.
 private struct Request: Sendable {
     let url: String
+    let security: SMTPTransport.Security
     let username: String?
     let password: String?
     let from: String
@@ -81,7 +138,8 @@ private struct Request: Sendable {
     let connectTimeout: Int
     let timeout: Int
 
-    func perform() -> Result<Void, MailError> {
+    func perform(abort: TransferAbort) -> Result<Void, MailError> {
+        if abort.isRequested { return .failure(MailError(.temporary, "smtp: cancelled before sending")) }
         guard let handle = curl_easy_init() else { return .failure(MailError(.temporary, "smtp: curl_easy_init failed")) }
         defer { curl_easy_cleanup(handle) }
         let recipients = curl_slist_append(nil, "<\(to)>")
@@ -95,8 +153,21 @@ private struct Request: Sendable {
             _ = ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeout)
             _ = ccurl_setopt_long(handle, CURLOPT_TIMEOUT, timeout)
             _ = ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
-            if url.hasPrefix("smtp://") {
-                _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+            switch security {
+            case .implicitTLS: break  // smtps:// is TLS from the start
+            case .requireSTARTTLS: _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue))
+            case .opportunisticSTARTTLS: _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_TRY.rawValue))
+            case .none: _ = ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(CURLUSESSL_NONE.rawValue))
+            }
+            // Closed at the end of the transfer, inside curl_easy_perform, where the progress callback still
+            // applies: kept for reuse, an aborted connection would be closed by curl_easy_cleanup, which
+            // sends QUIT and waits up to two minutes for a server that stopped answering.
+            _ = ccurl_setopt_long(handle, CURLOPT_FORBID_REUSE, 1)
+            // The abort flag travels through XFERINFODATA, as the body does through READDATA.
+            _ = ccurl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            _ = ccurl_setopt_xferinfo_callback(handle) { userdata, _, _, _, _ in
+                guard let userdata else { return 0 }
+                return Unmanaged<TransferAbort>.fromOpaque(userdata).takeUnretainedValue().isRequested ? 1 : 0
             }
             if let username, let password {
                 _ = ccurl_setopt_string(handle, CURLOPT_USERNAME, username)
@@ -112,8 +183,9 @@ private struct Request: Sendable {
                 let upload = Unmanaged<Upload>.fromOpaque(userdata).takeUnretainedValue()
                 return upload.read(into: buffer, capacity: size * count)
             }
-            return withExtendedLifetime(upload) {
+            return withExtendedLifetime((upload, abort)) {
                 _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, Unmanaged.passUnretained(upload).toOpaque())
+                _ = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, Unmanaged.passUnretained(abort).toOpaque())
                 return curl_easy_perform(handle)
             }
         }
@@ -122,7 +194,11 @@ private struct Request: Sendable {
         var reply = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         let written = String(decoding: errorBuffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let detail = written.isEmpty ? String(cString: curl_easy_strerror(code)) : written
+        var detail = written.isEmpty ? String(cString: curl_easy_strerror(code)) : written
+        if code == CURLE_USE_SSL_FAILED && security == .requireSTARTTLS {
+            detail = "the server offers no STARTTLS (\(detail)); SMTP_URL carries credentials, which are never "
+                + "sent in clear (?tls=none allows it, for a local test sink only)"
+        }
         let text = "smtp: \(detail)" + (reply > 0 ? " (server replied \(reply))" : "")
         // 5xx is the server's final word on this message or recipient; a refused login is a configuration
         // problem an operator fixes, so it is retried like an outage.

@@ -44,25 +44,38 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs one statement on its own (autocommit) through the pipelined path.
+    /// Runs one statement on its own (autocommit) through the pipelined path. Its deadline is the session's
+    /// `statement_timeout` (`ConnectionOptions.statementTimeout`).
+    ///
+    /// A caller whose task is cancelled gets `CancellationError` at once: a statement still queued is never
+    /// sent; one already sent runs to its end (or its timeout) and its result is dropped. No cancel request
+    /// goes to a pipelined connection: it would stop whichever statement the backend runs at that moment,
+    /// quite possibly another caller's from the same batch (see README, "Deadlines and cancellation").
     @discardableResult
     public func query(_ sql: SQL) async throws -> QueryResult {
-        let enqueuedAt = monotonicNanoseconds()
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.enqueue(PendingStatement(sql: sql, enqueuedAt: enqueuedAt, continuation: continuation))
+        let statement = PendingStatement(sql: sql, enqueuedAt: monotonicNanoseconds())
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if statement.attach(continuation) { queue.enqueue(statement) }
+            }
+        } onCancel: {
+            statement.abandon()
         }
     }
 
-    /// Lends a connection for `body`. It goes back to the pool afterwards, or is closed if it broke.
+    /// Lends a connection for `body`. It goes back to the pool afterwards, or is closed if it broke (or a
+    /// cancel request was sent for one of its statements). A caller cancelled while it waits for a
+    /// connection leaves the queue at once with `CancellationError`.
     public func withConnection<T: Sendable>(_ body: (LeasedConnection) async throws -> T) async throws -> T {
         let connection = try await leases.acquire()
+        connection.resetInterrupt()
         let leased = LeasedConnection(connection: connection, executor: executor)
         do {
             let value = try await body(leased)
-            leases.release(connection, reusable: !leased.isBroken && !leased.inTransaction)
+            leases.release(connection, reusable: leased.isReusable)
             return value
         } catch {
-            leases.release(connection, reusable: !leased.isBroken && !leased.inTransaction)
+            leases.release(connection, reusable: leased.isReusable)
             throw error
         }
     }
@@ -96,6 +109,14 @@ public final class Database: Sendable {
 }
 
 /// A connection lent to one caller. Its calls run on the pool's blocking threads.
+///
+/// Every statement has a deadline: the `timeout` given to `query`, else the connection's statement timeout
+/// plus a second (PostgreSQL's own `statement_timeout` normally ends it first, with no cancel request;
+/// this one also holds behind a pooler that drops the session setting). When the caller's task is
+/// cancelled (its HTTP client left, its job timed out), the running statement is cancelled at once with
+/// libpq's cancel request and the call throws `CancellationError`. A connection for which a cancel request
+/// was sent is closed at the end of the lease rather than handed on, so a request that arrived late can
+/// never stop the next holder's statement.
 public final class LeasedConnection: @unchecked Sendable {
     private let connection: Connection
     private let executor: BlockingExecutor
@@ -109,15 +130,19 @@ public final class LeasedConnection: @unchecked Sendable {
 
     public var backendPID: Int { connection.backendPID }
 
+    /// Runs one statement; `timeout` (seconds) replaces the default deadline, e.g. a shorter one for a
+    /// search or a metrics count.
     @discardableResult
-    public func query(_ sql: SQL) async throws -> QueryResult {
-        try await run { try $0.execute(sql) }
+    public func query(_ sql: SQL, timeout: Double? = nil) async throws -> QueryResult {
+        let deadline = self.deadline(timeout)
+        return try await run { try $0.execute(sql, deadline: deadline) }
     }
 
     /// Text without parameters (several statements allowed). Never pass a client's value here.
     @discardableResult
-    public func execute(simple text: String) async throws -> QueryResult {
-        try await run { try $0.execute(simple: text) }
+    public func execute(simple text: String, timeout: Double? = nil) async throws -> QueryResult {
+        let deadline = self.deadline(timeout)
+        return try await run { try $0.execute(simple: text, deadline: deadline) }
     }
 
     func begin() async throws {
@@ -135,11 +160,23 @@ public final class LeasedConnection: @unchecked Sendable {
         inTransaction = false
     }
 
+    /// Whether the pool may hand the connection to someone else.
+    var isReusable: Bool { !isBroken && !inTransaction && !connection.sentCancelRequest }
+
+    private func deadline(_ timeout: Double?) -> UInt64? {
+        guard let seconds = timeout ?? connection.options.statementTimeout.map({ $0 + 1 }) else { return nil }
+        return monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
+    }
+
     private func run(_ body: @escaping @Sendable (Connection) throws -> QueryResult) async throws -> QueryResult {
         if isBroken { throw PostgresError.connection("connection lost earlier in this lease") }
         let connection = self.connection
         do {
-            return try await executor.run { try body(connection) }
+            return try await withTaskCancellationHandler {
+                try await executor.run { try body(connection) }
+            } onCancel: {
+                connection.interrupt()
+            }
         } catch let error as PostgresError {
             if error.isConnectionLost || !connection.isAlive {
                 isBroken = true

@@ -127,6 +127,9 @@ final class LeasePool: Sendable {
         publish()
     }
 
+    /// Waits in the queue until a connection (or a free slot, nil) is handed over, the acquire timeout
+    /// passes (`poolExhausted`), or the caller's task is cancelled: then it leaves the queue at once with
+    /// `CancellationError` (as postgres-nio's pool does), so a request whose client left holds no place.
     private func waitForRelease() async throws -> Connection? {
         statistics.waiting(1)
         defer { statistics.waiting(-1) }
@@ -135,26 +138,40 @@ final class LeasePool: Sendable {
             return state.nextWaiterID
         }
         let timeout = acquireTimeout
-        return try await withCheckedThrowingContinuation { continuation in
-            state.withLock { state in state.waiters.append((id, continuation)) }
-            // Started once the waiter is registered, so it cannot fire before there is anything to expire.
-            // Not cancelled on success: it then finds no waiter and does nothing.
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.expireWaiter(id)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                // Checked under the lock that `leaveQueue` takes: either the waiter is registered before a
+                // cancellation looks for it, or the cancellation came first and it never queues.
+                let queued = state.withLock { state in
+                    if Task.isCancelled { return false }
+                    state.waiters.append((id, continuation))
+                    return true
+                }
+                guard queued else {
+                    continuation.resume(throwing: CancellationError())
+                    return
+                }
+                // Started once the waiter is registered, so it cannot fire before there is anything to
+                // expire. Not cancelled on success: it then finds no waiter and does nothing.
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    self?.leaveQueue(id, with: PostgresError.poolExhausted)
+                }
             }
+        } onCancel: {
+            leaveQueue(id, with: CancellationError())
         }
     }
 
-    private func expireWaiter(_ id: Int) {
+    /// Takes waiter `id` out of the queue, if it is still there, and answers it with `error`.
+    private func leaveQueue(_ id: Int, with error: any Error) {
         let waiter: CheckedContinuation<Connection?, any Error>? = state.withLock { state in
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index).continuation
         }
-        if let waiter {
-            statistics.recordTimeout()
-            waiter.resume(throwing: PostgresError.poolExhausted)
-        }
+        guard let waiter else { return }
+        if error is PostgresError { statistics.recordTimeout() }
+        waiter.resume(throwing: error)
     }
 
     private func publish() {

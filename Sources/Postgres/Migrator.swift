@@ -1,8 +1,10 @@
 import Foundation
 
-/// Applies `NNNN_name.sql` files of a folder in order, each once, each in its own transaction, and records
-/// them in `schema_migrations` with a checksum. Safe to run twice and from several processes at once (an
-/// advisory lock serialises them); refuses to go on when a file that was applied has changed since.
+/// Applies `NNNN_name.sql` files in order, each once, each in its own transaction, and records them in
+/// `schema_migrations` with a checksum. The files come from a folder or, as `clientele migrate` does by
+/// default, from the binary itself (module `SQLMigrations`): the same text gives the same checksum, so a
+/// database does not care which. Safe to run twice and from several processes at once (an advisory lock
+/// serialises them); refuses to go on when a file that was applied has changed since.
 public struct Migrator {
     public struct Migration: Sendable {
         public let version: String
@@ -32,16 +34,24 @@ public struct Migrator {
 
     public let migrations: [Migration]
 
+    /// The `.sql` files of `directory`.
     public init(directory: String) throws {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             throw Failure.unreadableFolder(directory)
         }
-        migrations = try names.filter { $0.hasSuffix(".sql") }.sorted().map { file in
+        try self.init(
+            files: names.filter { $0.hasSuffix(".sql") }.map { file in
+                (file, try String(contentsOfFile: directory + "/" + file, encoding: .utf8))
+            })
+    }
+
+    /// Files given by name (`NNNN_name.sql`) and text; applied in name order.
+    public init(files: [(name: String, sql: String)]) throws {
+        migrations = try files.sorted { $0.name < $1.name }.map { file, sql in
             let stem = String(file.dropLast(4))
-            guard let underscore = stem.firstIndex(of: "_"), stem[..<underscore].allSatisfy(\.isNumber),
-                underscore != stem.startIndex
+            guard file.hasSuffix(".sql"), let underscore = stem.firstIndex(of: "_"), underscore != stem.startIndex,
+                stem[..<underscore].allSatisfy(\.isNumber)
             else { throw Failure.badFileName(file) }
-            let sql = try String(contentsOfFile: directory + "/" + file, encoding: .utf8)
             return Migration(version: String(stem[..<underscore]), name: stem, sql: sql)
         }
     }

@@ -1,6 +1,10 @@
 /// The one error type of the Postgres module: what the server said (SQLSTATE and its fields), or what went
 /// wrong on our side of the wire. Callers match on codes and named checks, never on message text.
-public struct PostgresError: Error, CustomStringConvertible, Sendable {
+///
+/// Its text (`description`, which logs and `job.errors` show) carries the SQLSTATE, the constraint and the
+/// server's message, never `detail`: the server puts row values there ("Key (email)=(ann@example.com)
+/// already exists"), which must not reach a log line. `detail` stays readable for a debug-level line.
+public struct PostgresError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
         /// The server answered with an error (`sqlState` is set).
         case server
@@ -52,18 +56,27 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         guard kind == .server, let state = sqlState else { return false }
         return state.hasPrefix("22") || state == "54000"
     }
-    /// The database cannot serve now (down, restarting, pool exhausted): callers answer 503, not 500.
+    /// 57014: the statement was cancelled, by its deadline (`statement_timeout`, or the client-side deadline
+    /// of a leased connection) or by an operator's `pg_cancel_backend`.
+    public var isStatementTimeout: Bool { sqlState == "57014" }
+    /// The database cannot serve now (down, restarting, pool exhausted, a statement past its deadline):
+    /// callers answer 503 with Retry-After, not 500.
     public var isUnavailable: Bool {
-        kind == .poolExhausted || isConnectionLost || sqlState == "53300"  // too_many_connections
+        kind == .poolExhausted || isConnectionLost || isStatementTimeout
+            || sqlState == "53300"  // too_many_connections
     }
 
+    /// SQLSTATE, constraint and message; never `detail` (row values).
     public var description: String {
         var text = "PostgresError(\(kind)"
         if let sqlState { text += ", \(sqlState)" }
         text += "): \(message)"
-        if let detail { text += " — \(detail)" }
+        if let constraint { text += " (constraint \(constraint))" }
         return text
     }
+
+    /// The same as `description`, so that `String(reflecting:)` does not list the fields (detail among them).
+    public var debugDescription: String { description }
 
     static func connection(_ message: String) -> PostgresError {
         PostgresError(kind: .connection, message: message)

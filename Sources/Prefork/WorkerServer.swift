@@ -89,7 +89,7 @@ public final class WorkerServer: Sendable {
                     maxHeaderFieldSize: settings.maxHeadBytes, maxHeaderListSize: settings.maxHeadBytes,
                     maxHeaderFieldCount: 1000)))
         let quiescing = ServerQuiescingHelper(group: group)
-        let server: NIOAsyncChannel<HTTP1Channel.Value, Never>
+        let server: NIOAsyncChannel<AcceptedConnection, Never>
         do {
             // The socket was made by the master in blocking mode; NIO needs it non-blocking.
             _ = fcntl(context.listeningSocket, F_SETFL, fcntl(context.listeningSocket, F_GETFL) | O_NONBLOCK)
@@ -102,7 +102,18 @@ public final class WorkerServer: Sendable {
                 }
                 .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
                 .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-                .bind(context.listeningSocket) { child in channel.setup(channel: child, logger: logger) }
+                .bind(context.listeningSocket) { child in
+                    // First in the pipeline, so it sees the raw end of the stream before anything else.
+                    child.eventLoop.makeCompletedFuture { () -> EventLoopFuture<Void> in
+                        let watch = ClientDepartureHandler(departed: child.eventLoop.makePromise())
+                        try child.pipeline.syncOperations.addHandler(watch)
+                        return watch.departed.futureResult
+                    }.flatMap { departed in
+                        channel.setup(channel: child, logger: logger).map {
+                            AcceptedConnection(http: $0, clientDeparted: departed)
+                        }
+                    }
+                }
         } catch {
             logger.critical("worker could not adopt the listening socket: \(error)")
             return 1
@@ -145,7 +156,7 @@ public final class WorkerServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        tasks.addTask { await channel.handle(value: connection, logger: logger) }
+                        tasks.addTask { await Self.serve(connection, on: channel, logger: logger) }
                     }
                 }
             } catch {
@@ -159,6 +170,20 @@ public final class WorkerServer: Sendable {
         heartbeat.cancel()
         withExtendedLifetime(signals) {}
         return 0
+    }
+
+    /// Runs a connection's requests, and cancels the task running them when the client leaves (its input
+    /// closed, or the connection reset): the request in flight stops, and with it its database statement,
+    /// instead of working for nobody until the statement timeout. Hummingbird's channel alone does not do
+    /// this: its responder runs to the end whatever the client does.
+    static func serve(_ connection: AcceptedConnection, on channel: HTTP1Channel, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await channel.handle(value: connection.http, logger: logger) }
+            // Completes when the client leaves, or at the latest when the connection closes.
+            group.addTask { try? await connection.clientDeparted.get() }
+            await group.next()
+            group.cancelAll()
+        }
     }
 
     /// Asks the server to drain and stop; safe from any thread.

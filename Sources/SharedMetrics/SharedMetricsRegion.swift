@@ -86,6 +86,12 @@ public struct SharedMetricsRow: @unchecked Sendable {
     public func set(gauge: Int, to value: UInt64) {
         cshims_store_u64(base + counters + gauge, value)
     }
+
+    /// Raises a counter to `value` if it is lower, atomically: for a counter that mirrors a count kept
+    /// elsewhere in this process, which several threads may copy at once (a read-then-add would count twice).
+    public func raise(_ counter: Int, to value: UInt64) {
+        cshims_max_u64(base + counter, value)
+    }
 }
 
 extension SharedMetricsRow {

@@ -67,8 +67,8 @@ struct Environment {
     }
 }
 
-/// Prints one line to standard error and exits with status 1 (a configuration or usage error).
+/// Prints one line to standard error (as LOG_FORMAT says) and exits with status 1 (a configuration or usage error).
 func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("clientele: \(message)\n".utf8))
+    CommandOutput.error(message)
     exit(1)
 }

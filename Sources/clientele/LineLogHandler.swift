@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Postgres
 
-/// One log line per event on standard error, as text or (LOG_FORMAT=json) as one JSON object a line.
+/// One log line per event on standard error, as text or (LOG_FORMAT=json) as one JSON object a line (see
+/// `CommandOutput` for what goes to standard output).
 /// Whole lines are written with single write(2) calls, so lines of concurrent threads and processes never
 /// mix (see `LogOutput` for the buffering of HTTP workers).
 struct LineLogHandler: LogHandler {
@@ -35,19 +36,32 @@ struct LineLogHandler: LogHandler {
     func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
+        let line = Self.line(
+            format, level: event.level, label: label, message: "\(event.message)",
+            fields: fields.keys.sorted().map { ($0, "\(fields[$0]!)") })
+        LogOutput.shared.write(line, urgent: event.level >= .warning)
+    }
+
+    /// One line, with its line end: `time LEVEL label: message key=value…` or a JSON object with `time`,
+    /// `level`, `logger`, `message` and then `fields` (all values strings).
+    static func line(_ format: Format, level: Logger.Level, label: String, message: String, fields: [(String, String)]) -> String {
         let timestamp = Self.timestamp()
         var line: String
         switch format {
         case .text:
-            line = "\(timestamp) \(event.level.rawValue.uppercased()) \(label): \(event.message)"
-            for key in fields.keys.sorted() { line += " \(key)=\(fields[key]!)" }
+            line = "\(timestamp) \(level.rawValue.uppercased()) \(label): \(message)"
+            for (key, value) in fields { line += " \(key)=\(value)" }
         case .json:
-            line = "{\"time\":\(Self.quote(timestamp)),\"level\":\(Self.quote(event.level.rawValue)),\"logger\":\(Self.quote(label)),\"message\":\(Self.quote("\(event.message)"))"
-            for key in fields.keys.sorted() { line += ",\(Self.quote(key)):\(Self.quote("\(fields[key]!)"))" }
+            line = "{\"time\":\(quote(timestamp)),\"level\":\(quote(level.rawValue)),\"logger\":\(quote(label)),\"message\":\(quote(message))"
+            for (key, value) in fields { line += ",\(quote(key)):\(quote(value))" }
             line += "}"
         }
-        line += "\n"
-        LogOutput.shared.write(line, urgent: event.level >= .warning)
+        return line + "\n"
+    }
+
+    /// LOG_FORMAT as set, for output written before (or without) `bootstrap`; text when unset or malformed.
+    static func configuredFormat(_ environment: Environment = Environment()) -> Format {
+        Format(rawValue: (environment.string("LOG_FORMAT") ?? "text").lowercased()) ?? .text
     }
 
     static func timestamp() -> String { Timestamp.now().iso8601Milliseconds }

@@ -1,33 +1,40 @@
 import ArgumentParser
 import Auth
 import Foundation
+import Logging
 import Postgres
+import SQLMigrations
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply sql/migrations in order, once each; then create the first admin from ADMIN_EMAIL and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) if set and no admin exists.")
+        abstract: "Apply the migrations (sql/migrations, built into the binary) in order, once each; then create the first admin from ADMIN_EMAIL and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) if set and no admin exists.")
 
-    @Option(help: "Folder of NNNN_name.sql files (env MIGRATIONS_DIR).")
+    @Option(help: "Apply the NNNN_name.sql files of this folder instead of the built-in ones (env MIGRATIONS_DIR).")
     var dir: String?
 
     func run() throws {
         let environment = Environment()
-        let folder = dir ?? environment.string("MIGRATIONS_DIR") ?? "sql/migrations"
-        let url = environment.required("DATABASE_URL")
+        let url = environment.requiredConnectionString("DATABASE_URL")
+        let folder = dir ?? environment.string("MIGRATIONS_DIR")
         let firstAdmin = Self.firstAdmin(environment)
+        LineLogHandler.bootstrap(environment)
+        let logger = Logger(label: "clientele.migrate")
         let options = ConnectionOptions(
             url: url, applicationName: "clientele-migrate/\(getpid())")
         do {
-            let migrator = try Migrator(directory: folder)
+            // The files compiled in, unless a folder is named: `migrate` then works from any folder.
+            let migrator = try folder.map { try Migrator(directory: $0) } ?? Migrator(files: SQLMigrations.files)
             let connection = try Connection(options)
             defer { connection.close() }
             let applied = try migrator.migrate(connection)
-            print(applied.isEmpty ? "migrate: schema is current" : "migrate: applied \(applied.joined(separator: ", "))")
+            logger.info(
+                applied.isEmpty ? "schema is current" : "applied \(applied.joined(separator: ", "))",
+                metadata: ["migrations": "\(folder ?? "built-in")"])
         } catch {
             fail("migrate: \(oneLine(error))")
         }
         if let (email, password) = firstAdmin {
-            createFirstAdmin(url: url, email: email, password: password)
+            createFirstAdmin(url: url, email: email, password: password, logger: logger)
         }
     }
 
@@ -44,7 +51,7 @@ struct Migrate: ParsableCommand {
 
     /// Creates the admin unless a live admin exists already (so a restart under compose changes nothing). Two
     /// migrates racing may both see none; the second then meets the duplicate email and says so.
-    func createFirstAdmin(url: String, email: String, password: String) {
+    func createFirstAdmin(url: String, email: String, password: String, logger: Logger) {
         do {
             let created = try withDatabase(url: url, command: "migrate") { database -> AdminUser? in
                 let users = UserRepository(database: database)
@@ -56,9 +63,9 @@ struct Migrate: ParsableCommand {
                 }
             }
             if let created {
-                print("migrate: created admin user \(created.email)")
+                logger.info("created admin user \(created.email)")
             } else {
-                print("migrate: an admin user exists; ADMIN_EMAIL not used")
+                logger.info("an admin user exists; ADMIN_EMAIL not used")
             }
         } catch {
             fail("migrate: first admin: \(oneLine(error))")

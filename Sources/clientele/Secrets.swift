@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// `clientele secrets`: the deployment's secrets, one file each in a folder that only their owner reads. Under
 /// compose this is the one-shot `secrets` service, run before anything else on every `up`: its volume is
@@ -11,8 +12,9 @@ struct Secrets: ParsableCommand {
         abstract: "Keep JWT_SECRET, ADMIN_PASSWORD and POSTGRES_PASSWORD as files in a folder.",
         discussion: """
             For each: a value set in the environment (or its *_FILE) replaces the file's; else an existing file \
-            is kept; else a new random value is written, and a new admin password is printed this once. Also \
-            writes pgpass, a libpq password file holding POSTGRES_PASSWORD (point PGPASSFILE at it).
+            is kept; else a new random value is written, and a new admin password is printed this once (the \
+            command's result, on standard output; what it did goes to standard error). Also writes pgpass, a \
+            libpq password file holding POSTGRES_PASSWORD (point PGPASSFILE at it).
             """)
 
     @Option(help: "Folder of the secret files (env SECRETS_DIR, default /secrets).") var dir: String?
@@ -27,6 +29,8 @@ struct Secrets: ParsableCommand {
     func run() throws {
         let environment = Environment()
         let folder = dir ?? environment.string("SECRETS_DIR") ?? "/secrets"
+        LineLogHandler.bootstrap(environment)
+        let logger = Logger(label: "clientele.secrets")
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
             fail("secrets: cannot create \(folder): \(String(cString: strerror(errno)))")
         }
@@ -61,19 +65,23 @@ struct Secrets: ParsableCommand {
         // libpq's password file: any host, port, database and user (the folder is the deployment's own).
         SecretFile.write("*:*:*:*:" + Self.pgpassEscaped(values["POSTGRES_PASSWORD"]!), to: "\(folder)/pgpass")
 
-        if !generated.isEmpty { print("secrets: generated \(generated.joined(separator: ", ")) in \(folder)") }
+        if !generated.isEmpty { logger.info("generated \(generated.joined(separator: ", ")) in \(folder)") }
         if !fromEnvironment.isEmpty {
-            print("secrets: \(fromEnvironment.joined(separator: ", ")) set from the environment into \(folder)")
+            logger.info("\(fromEnvironment.joined(separator: ", ")) set from the environment into \(folder)")
         }
-        if !unchanged.isEmpty { print("secrets: kept \(unchanged.joined(separator: ", ")) in \(folder)") }
-        if generated.contains("ADMIN_PASSWORD") {
-            let login = environment.string("ADMIN_EMAIL").map { "\($0) / " } ?? ""
-            print("secrets: first admin login: \(login)\(values["ADMIN_PASSWORD"]!)"
-                + "   (printed this once; kept in \(folder)/admin_password)")
-        }
+        if !unchanged.isEmpty { logger.info("kept \(unchanged.joined(separator: ", ")) in \(folder)") }
         if fromEnvironment.contains("POSTGRES_PASSWORD") {
-            print("secrets: PostgreSQL reads POSTGRES_PASSWORD only when it creates its data directory; "
-                + "an existing database keeps its password until you change it there (README, Deployment)")
+            let why = "PostgreSQL reads POSTGRES_PASSWORD only when it creates its data directory"
+            logger.notice("\(why); an existing database keeps its password until ALTER ROLE (README, Deployment)")
+        }
+        if generated.contains("ADMIN_PASSWORD") {
+            let email = environment.string("ADMIN_EMAIL")
+            let password = values["ADMIN_PASSWORD"]!
+            CommandOutput.result(
+                logger: "clientele.secrets", message: "first admin login",
+                fields: [("email", email ?? ""), ("password", password), ("file", "\(folder)/admin_password")],
+                text: "secrets: first admin login: \(email.map { "\($0) / " } ?? "")\(password)"
+                    + "   (printed this once; kept in \(folder)/admin_password)")
         }
     }
 

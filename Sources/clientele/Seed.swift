@@ -12,7 +12,8 @@ struct Seed: ParsableCommand {
     @Option(help: "Statements running at once, each on its own connection.") var parallel: Int = 2
 
     func run() throws {
-        let url = Environment().required("DATABASE_URL")
+        let url = Environment().requiredConnectionString("DATABASE_URL")
+        LineLogHandler.bootstrap(Environment())
         guard customers >= 1 else { fail("--customers must be at least 1") }
         guard (1...1_000_000).contains(batchSize) else { fail("--batch-size must be in 1...1000000") }
         guard (1...32).contains(parallel) else { fail("--parallel must be in 1...32") }
@@ -28,10 +29,17 @@ struct Seed: ParsableCommand {
             }
             progress.finish()
             let seconds = Date().timeIntervalSince(started)
-            print(
-                "seed: \(summary.customers) customers, \(summary.addresses) addresses, \(summary.memberships) group memberships "
-                    + "(\(summary.groups) groups) in \(String(format: "%.1f", seconds)) s, "
-                    + "\(Int(Double(summary.customers) / max(seconds, 0.001))) customers/s")
+            let rate = Int(Double(summary.customers) / max(seconds, 0.001))
+            let duration = String(format: "%.1f", seconds)
+            CommandOutput.result(
+                logger: "clientele.seed", message: "seeded",
+                fields: [
+                    ("customers", "\(summary.customers)"), ("addresses", "\(summary.addresses)"),
+                    ("memberships", "\(summary.memberships)"), ("groups", "\(summary.groups)"), ("seconds", duration),
+                    ("customers_per_second", "\(rate)"),
+                ],
+                text: "seed: \(summary.customers) customers, \(summary.addresses) addresses, \(summary.memberships) group memberships "
+                    + "(\(summary.groups) groups) in \(duration) s, \(rate) customers/s")
         } catch {
             progress.finish()
             fail("seed: \(oneLine(error))")

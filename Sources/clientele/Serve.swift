@@ -42,7 +42,7 @@ struct Serve: ParsableCommand {
         let database = Database(
             options: ConnectionOptions(
                 url: settings.databaseURL, applicationName: "clientele-serve/\(getpid())",
-                usePreparedStatements: settings.preparedStatements),
+                usePreparedStatements: settings.preparedStatements, statementTimeout: settings.statementTimeout),
             configuration: settings.pool)
         let server = WorkerServer(context: context, settings: settings.http, logger: logger)
         let dependencies = AdminAPIDependencies(
@@ -63,6 +63,8 @@ struct ServeSettings: Sendable {
     let pool: PoolConfiguration
     let databaseURL: String
     let preparedStatements: Bool
+    /// DB_STATEMENT_TIMEOUT: seconds any one statement may run.
+    let statementTimeout: Double
     let maxBodySize: Int
     let debugRoutes: Bool
     let passwordHasher: PasswordHasher
@@ -72,7 +74,7 @@ struct ServeSettings: Sendable {
     let credentialCacheTTL: Int
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
-        databaseURL = environment.required("DATABASE_URL")
+        databaseURL = environment.requiredConnectionString("DATABASE_URL")
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workerCount = workers ?? environment.int("HTTP_WORKERS", default: cores, range: 1...64)
         guard (1...64).contains(workerCount) else { fail("--workers must be in 1...64") }
@@ -94,6 +96,7 @@ struct ServeSettings: Sendable {
         pool.acquireTimeout = Double(environment.int("DB_ACQUIRE_TIMEOUT", default: 2, range: 1...600))
         self.pool = pool
         preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
+        statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
         maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
         debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
         passwordHasher = PasswordHasherSetting.read(environment)

@@ -19,7 +19,8 @@ struct User: ParsableCommand {
         @Option(help: "Family name.") var lastName: String?
 
         func run() throws {
-            let url = Environment().required("DATABASE_URL")
+            let url = Environment().requiredConnectionString("DATABASE_URL")
+            LineLogHandler.bootstrap(Environment())
             let password = self.password == "-" ? readPasswordFromStandardInput() : self.password
             let (email, apiToken, firstName, lastName) = (email, apiToken, firstName, lastName)
             do {
@@ -27,7 +28,7 @@ struct User: ParsableCommand {
                     try await UserRepository(database: database).create(
                         email: email, password: password, apiToken: apiToken, firstName: firstName, lastName: lastName)
                 }
-                print("user create: created \(user.id) \(user.email)")
+                printUser(user, message: "created", text: "user create: created \(user.id) \(user.email)")
             } catch {
                 fail("user create: \(oneLine(error))")
             }
@@ -42,16 +43,25 @@ struct User: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List live admin users (tab-separated).")
+        static let columns = ["id", "email", "role", "created_at"]
+
+        static func row(_ user: AdminUser) -> [String] {
+            [user.id, user.email, user.role, user.createdAt.iso8601Milliseconds]
+        }
 
         func run() throws {
-            let url = Environment().required("DATABASE_URL")
+            let url = Environment().requiredConnectionString("DATABASE_URL")
+            LineLogHandler.bootstrap(Environment())
             do {
                 let users = try withDatabase(url: url, command: "user") { database in
                     try await UserRepository(database: database).list()
                 }
-                print(["id", "email", "role", "created_at"].joined(separator: "\t"))
+                // Text: a header and one tab-separated row per user. JSON: one object per user, no header.
+                if LineLogHandler.configuredFormat() == .text {
+                    CommandOutput.text(Self.columns.joined(separator: "\t"))
+                }
                 for user in users {
-                    print([user.id, user.email, user.role, user.createdAt.iso8601Milliseconds].joined(separator: "\t"))
+                    printUser(user, message: "user", text: Self.row(user).joined(separator: "\t"))
                 }
             } catch {
                 fail("user list: \(oneLine(error))")
@@ -66,16 +76,24 @@ struct User: ParsableCommand {
         @Option(help: "Email of the user to delete.") var email: String
 
         func run() throws {
-            let url = Environment().required("DATABASE_URL")
+            let url = Environment().requiredConnectionString("DATABASE_URL")
+            LineLogHandler.bootstrap(Environment())
             let email = self.email
             do {
                 let user = try withDatabase(url: url, command: "user") { database in
                     try await UserRepository(database: database).delete(email: email)
                 }
-                print("user delete: deleted \(user.id) \(user.email)")
+                printUser(user, message: "deleted", text: "user delete: deleted \(user.id) \(user.email)")
             } catch {
                 fail("user delete: \(oneLine(error))")
             }
         }
     }
+}
+
+/// A user as a command's result: `text`, or under LOG_FORMAT=json a line with the user's id, email, role and
+/// created_at (never its password hash or API token).
+private func printUser(_ user: AdminUser, message: String, text: String) {
+    CommandOutput.result(
+        logger: "clientele.user", message: message, fields: Array(zip(User.List.columns, User.List.row(user))), text: text)
 }

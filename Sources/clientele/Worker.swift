@@ -39,13 +39,14 @@ struct Worker: ParsableCommand {
         let database = Database(
             options: ConnectionOptions(
                 url: settings.databaseURL, applicationName: "clientele-worker/\(getpid())",
-                usePreparedStatements: settings.preparedStatements),
+                usePreparedStatements: settings.preparedStatements, statementTimeout: settings.statementTimeout),
             configuration: settings.pool)
         var configuration = JobRunnerConfiguration(
             workerName: name,
             listenOptions: ConnectionOptions(url: settings.listenURL, applicationName: "clientele-worker-listen/\(getpid())"))
         configuration.concurrency = settings.concurrency
         configuration.gracefulTimeout = settings.gracefulTimeout
+        configuration.jobTimeout = settings.jobTimeout
         if let path = settings.heartbeatFile {
             let heartbeat = HeartbeatFile(path: path)
             configuration.heartbeat = { heartbeat.beat() }
@@ -76,11 +77,17 @@ struct Worker: ParsableCommand {
     func checkHeartbeat(_ environment: Environment) -> Never {
         let path = environment.required("WORKER_HEARTBEAT_FILE")
         guard let age = HeartbeatFile.age(of: path) else {
-            print("worker unhealthy: no heartbeat yet at \(path)")
+            CommandOutput.result(
+                logger: "clientele.worker", message: "unhealthy", fields: [("heartbeat_file", path)],
+                text: "worker unhealthy: no heartbeat yet at \(path)")
             Glibc.exit(1)
         }
         let healthy = age <= Double(maxAge)
-        print("worker \(healthy ? "healthy" : "unhealthy"): last heartbeat \(Int(age)) s ago (limit \(maxAge) s)")
+        let verdict = healthy ? "healthy" : "unhealthy"
+        CommandOutput.result(
+            logger: "clientele.worker", message: verdict,
+            fields: [("heartbeat_age_seconds", "\(Int(age))"), ("max_age_seconds", "\(maxAge)")],
+            text: "worker \(verdict): last heartbeat \(Int(age)) s ago (limit \(maxAge) s)")
         Glibc.exit(healthy ? 0 : 1)
     }
 }
@@ -91,6 +98,10 @@ struct WorkerSettings {
     let databaseURL: String
     let listenURL: String
     let preparedStatements: Bool
+    /// DB_STATEMENT_TIMEOUT: seconds any one statement may run.
+    let statementTimeout: Double
+    /// JOB_TIMEOUT: seconds an attempt may run before its handler is cancelled.
+    let jobTimeout: Double
     let pool: PoolConfiguration
     let concurrency: Int
     let gracefulTimeout: Double
@@ -100,9 +111,11 @@ struct WorkerSettings {
     let heartbeatFile: String?
 
     init(_ environment: Environment, concurrency: Int?) {
-        databaseURL = environment.required("DATABASE_URL")
-        listenURL = environment.string("DATABASE_LISTEN_URL") ?? databaseURL
+        databaseURL = environment.requiredConnectionString("DATABASE_URL")
+        listenURL = environment.connectionString("DATABASE_LISTEN_URL") ?? databaseURL
         preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
+        statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
+        jobTimeout = Double(environment.int("JOB_TIMEOUT", default: 60, range: 1...86_400))
         var pool = PoolConfiguration()
         pool.pipelines = environment.int("DB_PIPELINES", default: 2, range: 1...64)
         pool.leasedConnections = environment.int("DB_POOL_SIZE", default: 8, range: 1...1000)
@@ -139,7 +152,14 @@ private func makeTransport(_ settings: WorkerSettings, logger: Logger) -> any Ma
     switch settings.transport {
     case "smtp":
         do {
-            return try SMTPTransport(url: settings.smtpURL!)
+            let transport = try SMTPTransport(url: settings.smtpURL!)
+            if transport.security == .none {
+                logger.warning(
+                    transport.sendsCredentialsInClear
+                        ? "SMTP_URL has ?tls=none: the SMTP password and every message cross the network in clear; only for a local test sink"
+                        : "SMTP_URL has ?tls=none: every message crosses the network in clear; only for a local test sink")
+            }
+            return transport
         } catch {
             fail("SMTP_URL \(error)")  // the reason never repeats the URL, which may hold a password
         }

@@ -177,12 +177,12 @@ def start_server(tmp_path):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Prints the figures the hardening tests measured (issue 9), whatever the output capture."""
-    try:
-        from helpers_hardening import FIGURES
-    except ImportError:
-        return
-    if FIGURES:
-        terminalreporter.section("hardening figures")
-        for line in FIGURES:
-            terminalreporter.write_line(line)
+    """Prints the figures the hardening tests (issue 9) and the admin page's browser tests (issue 18) measured,
+    whatever the output capture."""
+    import sys
+    for module, title in (("helpers_hardening", "hardening figures"), ("helpers_browser", "admin page figures")):
+        figures = getattr(sys.modules.get(module), "FIGURES", None)
+        if figures:
+            terminalreporter.section(title)
+            for line in figures:
+                terminalreporter.write_line(line)

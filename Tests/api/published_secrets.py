@@ -10,13 +10,17 @@ LIST = os.path.join(ROOT, "Sources", "clientele", "PublishedSecrets.swift")
 # The settings whose values are secrets or admin passwords (DB_PASSWORD: the pgbouncer image's name for it).
 NAMES = r"(?:JWT_SECRET|ADMIN_PASSWORD|POSTGRES_PASSWORD|DB_PASSWORD)"
 # How the repository's files assign a literal: `NAME = "v"`, `"NAME": "v"`, `NAME: 'v'` (Python, JSON, YAML);
-# `NAME=v` or `NAME: v` (shell, .env, YAML, a command line); `${NAME:-v}` (compose's default).
+# `${NAME:-v}` (compose's default); and, outside Python and Swift (where an unquoted value is a variable),
+# `NAME=v` or `NAME: v` (shell, .env, YAML, a command line).
 ASSIGNMENTS = [
     re.compile(NAMES + r"""["']?\s*[:=]\s*["']([^"'$\s{}]+)["']"""),
-    re.compile(r"(?m)^\s*(?:export\s+|-\s+)?" + NAMES + r"""\s*[:=]\s*([^\s"'$#{}()]+)\s*(?:#.*)?$"""),
-    re.compile(r"\b" + NAMES + r"""=([^\s"'$;)`{}<>]+)"""),
     re.compile(r"\$\{" + NAMES + r":?-([^}$][^}]*)\}"),
 ]
+UNQUOTED_ASSIGNMENTS = [
+    re.compile(r"(?m)^\s*(?:export\s+|-\s+)?" + NAMES + r"""\s*[:=]\s*([^\s"'$#{}()]+)\s*(?:#.*)?$"""),
+    re.compile(r"\b" + NAMES + r"""=([^\s"'$;)`{}<>]+)"""),
+]
+CODE = (".py", ".swift")
 # Shorter values are not secrets anyone could use (too short to be accepted, or a test's deliberate "short").
 MINIMUM_LENGTH = 8
 
@@ -50,7 +54,7 @@ def found_in_repository():
                 text = f.read()
         except UnicodeDecodeError:
             continue
-        for pattern in ASSIGNMENTS:
+        for pattern in ASSIGNMENTS + ([] if path.endswith(CODE) else UNQUOTED_ASSIGNMENTS):
             for value in pattern.findall(text):
                 if len(value) >= MINIMUM_LENGTH:
                     found.setdefault(value, set()).add(path)

@@ -12,7 +12,9 @@ from aiosmtpd.smtp import AuthResult
 class SmtpSink:
     """Accepts every message, except for recipients in `reject` (550). `delay` slows each DATA (a slow
     server, so a burst lasts long enough to interrupt). Stop and start it again on the same port to
-    simulate an outage."""
+    simulate an outage. While `hang` is set, DATA gets no answer at all (a server that stopped
+    responding); once it is cleared, those hung transactions are refused with 451 and nothing is recorded.
+    It never offers STARTTLS (no TLS context), and it offers AUTH only with `credentials`."""
 
     def __init__(self, port, credentials=None):
         self.port = port
@@ -20,6 +22,8 @@ class SmtpSink:
         self.messages = []
         self.reject = set()
         self.delay = 0.0
+        self.hang = False
+        self.hung = 0
         self.credentials = credentials
         self.logins = []
         self._lock = threading.Lock()
@@ -33,6 +37,11 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hang:
+            self.hung += 1
+            while self.hang:
+                await asyncio.sleep(0.05)
+            return "451 4.3.0 the server hung; nothing was delivered"
         if self.delay:
             await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

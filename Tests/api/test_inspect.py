@@ -105,6 +105,25 @@ def test_discarded_jobs_with_last_error(data_db):
     assert row[6].startswith("2026-01-02") and row[7] == "550 no such mailbox"
 
 
+def test_job_failures_in_any_state_with_their_last_error(data_db):
+    data_db.sql("""
+        INSERT INTO job (kind, state, attempt, scheduled_at, errors) VALUES
+          ('customer.created', 'retryable', 2, '2030-01-01T00:00:00Z',
+           '[{"at": "2026-01-03T00:00:00Z", "attempt": 2, "error": "connection refused"}]'),
+          ('customer.updated', 'completed', 2, now(),
+           '[{"at": "2026-01-01T00:00:00Z", "attempt": 1, "error": "database restarted"}]')""")
+    try:
+        columns, rows = run_file(data_db, "job-failures.sql")
+    finally:
+        data_db.sql("DELETE FROM job WHERE state IN ('retryable', 'completed') AND errors <> '[]'")
+    assert columns == ["id", "kind", "state", "attempt", "max_attempts", "failures", "last_error_at", "next_run_at",
+                       "last_error"]
+    assert [(r[1], r[2], r[5], r[6][:10], r[7][:10], r[8]) for r in rows] == [
+        ("customer.created", "retryable", "1", "2026-01-03", "2030-01-01", "connection refused"),
+        ("customer.created", "discarded", "2", "2026-01-02", "", "550 no such mailbox"),
+        ("customer.updated", "completed", "1", "2026-01-01", "", "database restarted")]
+
+
 def test_email_deliveries_by_status(data_db):
     columns, rows = run_file(data_db, "email-deliveries.sql")
     assert columns == ["template", "status", "deliveries", "attempts", "first_created_at", "last_sent_at", "latest_error"]
@@ -151,4 +170,4 @@ def first_column(db, view):
 
 
 TESTED = ["customers.sql", "customers-per-day.sql", "recent-customers.sql", "groups.sql", "queue.sql",
-          "discarded-jobs.sql", "email-deliveries.sql", "expired-leases.sql", "connections.sql"]
+          "discarded-jobs.sql", "email-deliveries.sql", "expired-leases.sql", "connections.sql", "job-failures.sql"]

@@ -6,9 +6,10 @@ from conftest import BIN, ROOT, run_cli
 
 def test_migrate_applies_every_file_once_and_then_reports_current(fresh_db):
     first = run_cli(["migrate"], env={"DATABASE_URL": fresh_db.url})
-    assert "applied 0001_customers" in first.stdout
+    assert "INFO clientele.migrate: applied 0001_customers" in first.stderr, first.stderr
     second = run_cli(["migrate"], env={"DATABASE_URL": fresh_db.url})
-    assert second.stdout.strip() == "migrate: schema is current"
+    assert second.stderr.strip().endswith("INFO clientele.migrate: schema is current migrations=built-in")
+    assert first.stdout == second.stdout == ""
     files = fresh_db.sql("SELECT count(*) FROM schema_migrations")
     assert int(files) >= 3
 
@@ -19,7 +20,7 @@ def test_concurrent_migrations_apply_each_file_once(fresh_db):
              for _ in range(4)]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
-    applied = [o for o, _ in outputs if "applied" in o]
+    applied = [e for _, e in outputs if "applied" in e]
     assert len(applied) == 1, outputs
     assert fresh_db.sql("SELECT count(*) = count(DISTINCT version) FROM schema_migrations") == "t"
 

@@ -121,9 +121,9 @@ def test_document_is_valid_openapi_3_1(document):
 
 def test_document_structure(document):
     """What the validator does not insist on: lower-case method keys, declared path parameters, an
-    operationId each, public routes exactly the login and service routes, errors in the error shape."""
+    operationId each, public routes exactly the login and service routes and the admin page, errors in the error shape."""
     public = {("POST", "/admin/auth"), ("POST", "/admin/auth/token"), ("GET", "/health"), ("GET", "/ready"),
-              ("GET", "/metrics"), ("GET", "/openapi.json")}
+              ("GET", "/metrics"), ("GET", "/openapi.json"), ("GET", "/app"), ("GET", "/app/assets/{file}")}
     assert len(document["security"]) == 3
     operation_ids = set()
     for path, item in document["paths"].items():
@@ -224,6 +224,7 @@ def test_live_responses_validate_against_their_schemas(server, db, document):
     check(200, call("GET", f"/admin/customer-groups/{group['id']}/customers", "/admin/customer-groups/{id}/customers"))
     check(200, call("GET", f"/admin/customers/{customer_id}/addresses", "/admin/customers/{id}/addresses"))
     check(200, call("GET", "/admin/auth", "/admin/auth"))
+    check(200, call("GET", "/admin/operations", "/admin/operations"))
     check(200, call("GET", f"/admin/customer-groups/{group['id']}", "/admin/customer-groups/{id}",
                     params={"expand": "customers"}))
     check(200, call("POST", f"/admin/customer-groups/{group['id']}", "/admin/customer-groups/{id}",

@@ -1,6 +1,7 @@
 """No known secret is ever accepted (issue 15): the published list against the repository's files, serve and
 migrate refusing a published value (also through *_FILE), the *_FILE variants themselves, and `clientele
 secrets`, which generates a deployment's own (docker-compose.yml's `secrets` service)."""
+import json
 import os
 import re
 import secrets
@@ -117,20 +118,32 @@ def test_secrets_generates_once_prints_the_admin_once_and_takes_the_environments
     assert values["pgpass"] == f"*:*:*:*:{database}\n"
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     assert {stat.S_IMODE(os.stat(folder / n).st_mode) for n in values} == {0o600}
-    assert first.stdout.splitlines() == [
-        f"secrets: generated JWT_SECRET, ADMIN_PASSWORD, POSTGRES_PASSWORD in {folder}",
-        f"secrets: first admin login: admin@example.com / {password}   (printed this once; kept in {folder}/admin_password)"]
+    # The admin's login is the result (standard output); what was done, log lines (standard error).
+    assert first.stdout == (f"secrets: first admin login: admin@example.com / {password}   "
+                            f"(printed this once; kept in {folder}/admin_password)\n")
+    assert f"INFO clientele.secrets: generated JWT_SECRET, ADMIN_PASSWORD, POSTGRES_PASSWORD in {folder}\n" \
+        in first.stderr, first.stderr
+    assert not {jwt, password, database} & set(first.stderr.split()), "a secret in a log line"
 
     # Every later start keeps them and prints no secret.
     again = secrets_command(folder, ADMIN_EMAIL="admin@example.com")
     assert again.returncode == 0 and read_secrets(folder) == values, again.stderr
-    assert again.stdout == f"secrets: kept JWT_SECRET, ADMIN_PASSWORD, POSTGRES_PASSWORD in {folder}\n"
+    assert again.stdout == ""
+    assert again.stderr.endswith(f"INFO clientele.secrets: kept JWT_SECRET, ADMIN_PASSWORD, POSTGRES_PASSWORD in {folder}\n")
+
+    # Under LOG_FORMAT=json the login is one JSON object, its parts as fields.
+    json_folder = tmp_path / "json"
+    as_json = secrets_command(json_folder, ADMIN_EMAIL="admin@example.com", LOG_FORMAT="json")
+    result = json.loads(as_json.stdout)
+    assert (result["message"], result["email"]) == ("first admin login", "admin@example.com")
+    assert result["password"] == (json_folder / "admin_password").read_text().strip()
+    assert all(json.loads(line)["logger"] == "clientele.secrets" for line in as_json.stderr.splitlines())
 
     # A value from the environment (.env under compose) replaces the stored one; pgpass follows, escaped.
     own = "with:colon\\backslash-" + secrets.token_hex(8)
     replaced = secrets_command(folder, POSTGRES_PASSWORD=own, JWT_SECRET="")
     assert replaced.returncode == 0, replaced.stderr
-    assert replaced.stdout.startswith(f"secrets: POSTGRES_PASSWORD set from the environment into {folder}\n")
+    assert f"POSTGRES_PASSWORD set from the environment into {folder}\n" in replaced.stderr, replaced.stderr
     assert (folder / "postgres_password").read_text() == own + "\n"
     assert (folder / "pgpass").read_text() == "*:*:*:*:" + own.replace("\\", "\\\\").replace(":", "\\:") + "\n"
     assert (folder / "jwt_secret").read_text() == values["jwt_secret"]

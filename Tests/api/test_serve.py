@@ -145,6 +145,9 @@ def test_a_stopped_worker_is_replaced_after_the_timeout_and_its_queued_requests_
     pids = wait_until(lambda: len(server.worker_pids()) == 2 and server.worker_pids())
     victim = pids[0]
     os.kill(victim, signal.SIGSTOP)
+    # kill() returns before every thread has stopped: on a busy machine the event loop thread can still
+    # accept a few connections, which then die with the worker (a reset this test would blame on serve).
+    wait_until(lambda: all_threads_stopped(victim), timeout=10, what="every thread of the worker stopped")
     started = time.monotonic()
     results = []
 
@@ -287,3 +290,12 @@ def test_a_server_sharing_a_session_leaves_its_priority_alone(db):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def all_threads_stopped(pid):
+    """True once every thread of `pid` is in the stopped state (T in /proc/<pid>/task/*/stat)."""
+    states = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/stat") as f:
+            states.append(f.read().rsplit(")", 1)[1].split()[0])
+    return bool(states) and all(state in ("T", "t") for state in states)

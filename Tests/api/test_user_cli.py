@@ -89,14 +89,15 @@ def test_migrate_creates_the_first_admin_once(fresh_db):
     env = {"DATABASE_URL": fresh_db.url, "ADMIN_EMAIL": "root@example.com", "ADMIN_PASSWORD": PASSWORD}
     first = run_cli(["migrate"], env=env)
     assert_password_hidden(first)
-    assert "migrate: created admin user root@example.com" in first.stdout
+    # migrate's status lines are log lines: on standard error, nothing on standard output.
+    assert "INFO clientele.migrate: created admin user root@example.com" in first.stderr and first.stdout == ""
     second = run_cli(["migrate"], env={**env, "ADMIN_EMAIL": "other@example.com"})
-    assert "created admin" not in second.stdout
+    assert "created admin" not in second.stderr and "an admin user exists; ADMIN_EMAIL not used" in second.stderr
     assert fresh_db.sql("SELECT string_agg(email, ',') FROM \"user\" WHERE deleted_at IS NULL") == "root@example.com"
     # After the only admin is deleted, the next migrate creates one again.
     run_cli(["user", "delete", "--email", "root@example.com"], env={"DATABASE_URL": fresh_db.url})
     third = run_cli(["migrate"], env=env)
-    assert "migrate: created admin user root@example.com" in third.stdout
+    assert "clientele.migrate: created admin user root@example.com" in third.stderr
 
 
 def test_migrate_without_admin_variables_creates_no_user(fresh_db):

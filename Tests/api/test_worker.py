@@ -199,18 +199,62 @@ def test_a_recipient_refused_with_5xx_fails_the_delivery_and_discards_the_job(jo
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-def test_smtp_auth_works_and_the_password_is_never_logged(jobs_db, start_worker):
+def test_credentials_never_go_to_a_server_that_offers_no_starttls(jobs_db, start_worker):
+    """With a user and password in SMTP_URL, a server without STARTTLS (or a connection stripped of it) must
+    not receive them: no AUTH, no message, and an error that says why (issue 15)."""
     server = SmtpSink(free_port(), credentials=("mailer", "s3cret-pa55")).start()
     try:
         url = f"smtp://mailer:s3cret-pa55@127.0.0.1:{server.port}"
+        worker = start_worker(jobs_db, None, MAIL_TRANSPORT="smtp", SMTP_URL=url, MAIL_FROM=MAIL_FROM)
+        add_customers(jobs_db, 1)
+        wait_until(lambda: jobs_db.sql("SELECT jsonb_array_length(errors) FROM job") == "1", timeout=30,
+                   what="the refused attempt")
+        error = jobs_db.sql("SELECT errors->0->>'error' FROM job")
+        assert "offers no STARTTLS" in error and "never sent in clear" in error, error
+        assert jobs_db.sql("SELECT state FROM job") == "retryable"
+        assert server.logins == [] and server.count() == 0
+        assert "offers no STARTTLS" in worker.output()
+        assert "s3cret" not in worker.output()
+    finally:
+        server.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_auth_in_clear_only_with_tls_none_with_a_warning_and_the_password_is_never_logged(jobs_db, start_worker):
+    server = SmtpSink(free_port(), credentials=("mailer", "s3cret-pa55")).start()
+    try:
+        url = f"smtp://mailer:s3cret-pa55@127.0.0.1:{server.port}?tls=none"
         worker = start_worker(jobs_db, None, MAIL_TRANSPORT="smtp", SMTP_URL=url, MAIL_FROM=MAIL_FROM,
                               LOG_LEVEL="trace")
         add_customers(jobs_db, 1)
         wait_until(lambda: sent_count(jobs_db) == 1, timeout=30, what="delivery with AUTH")
         assert server.logins == ["mailer"]
+        warnings = [line for line in worker.output().splitlines() if " WARNING " in line and "tls=none" in line]
+        assert len(warnings) == 1 and "password" in warnings[0] and "in clear" in warnings[0], worker.output()
         assert "s3cret" not in worker.output()
     finally:
         server.stop()
+
+
+def test_a_send_that_hangs_is_timed_out_retried_and_completes_once_the_server_recovers(jobs_db, sink, start_worker):
+    """The SMTP server stops answering in the middle of a transaction: the attempt is cancelled at
+    JOB_TIMEOUT (the send aborted), recorded as timed out, retried with backoff, and delivered once the
+    server answers again (issue 15)."""
+    sink.hang = True
+    worker = start_worker(jobs_db, sink, JOB_TIMEOUT="2")
+    add_customers(jobs_db, 1)
+    wait_until(lambda: jobs_db.sql("SELECT jsonb_array_length(errors) FROM job") not in ("", "0"), timeout=30,
+               what="the timed-out attempt")
+    first = jobs_db.sql("SELECT errors->0->>'error' FROM job")
+    assert first.startswith("timed out after 2 s"), first
+    assert sink.hung >= 1
+    sink.hang = False
+    wait_until(lambda: jobs_db.sql("SELECT state FROM job") == "completed", timeout=90, what="the job to complete")
+    assert sent_count(jobs_db) == 1
+    [message] = sink.snapshot()
+    assert message["envelope_to"] == ["c1@example.com"]
+    assert int(jobs_db.sql("SELECT attempt FROM job")) >= 2
+    assert "job failed; will retry" in worker.output()
 
 
 def test_deleted_customers_and_welcome_email_off_send_nothing(jobs_db, sink, start_worker):
@@ -240,6 +284,10 @@ def test_other_kinds_complete_and_an_unknown_kind_fails_with_a_clear_error(jobs_
     ("WORKER_CONCURRENCY", "many", 'WORKER_CONCURRENCY must be a whole number in 1...1000, got "many"'),
     ("MAIL_TRANSPORT", "pigeon", 'MAIL_TRANSPORT must be log, smtp or file:<dir>, got "pigeon"'),
     ("SMTP_URL", "http://mail.example.com", "SMTP_URL must be smtp://host[:port] or smtps://host[:port]"),
+    ("SMTP_URL", "smtp://mail.example.com?tls=off", "SMTP_URL takes no query but ?tls=none (plain SMTP, for a local sink)"),
+    ("SMTP_URL", "smtps://mail.example.com?tls=none", "SMTP_URL ?tls=none is for smtp:// only (smtps:// is TLS)"),
+    ("JOB_TIMEOUT", "0", 'JOB_TIMEOUT must be a whole number in 1...86400, got "0"'),
+    ("DB_STATEMENT_TIMEOUT", "soon", 'DB_STATEMENT_TIMEOUT must be a whole number in 1...86400, got "soon"'),
     ("MAIL_FROM", "not an address", 'MAIL_FROM must be an address or Name <address>, got "not an address"'),
     ("WELCOME_EMAIL", "maybe", 'WELCOME_EMAIL must be true or false (on/off), got "maybe"'),
 ])
@@ -259,6 +307,11 @@ def test_jobs_still_running_after_the_graceful_timeout_are_handed_back(jobs_db, 
     first.send(signal.SIGTERM)
     assert first.proc.wait(30) == 0, first.output()
     print(f"\nTERM → exit 0 in {time.time() - stopped_at:.2f} s with two sends unfinished")
+    # The running sends were cancelled, and their jobs went back only once the handlers had returned.
+    log = first.output()
+    assert log.index("cancelling the running jobs") < log.index("job cancelled: the worker is stopping") \
+        < log.index("handed unfinished jobs back"), log
+    assert log.count("job cancelled: the worker is stopping") == 2, log
     assert jobs_db.sql("SELECT count(*) FROM job WHERE state = 'available'") == "4"
     handed_back = jobs_db.sql("SELECT errors->0->>'error' FROM job WHERE attempt = 1")
     assert handed_back.count("stopped before the job finished; handed back") == 2, handed_back

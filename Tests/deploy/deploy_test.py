@@ -430,8 +430,8 @@ def change_credentials(headers):
     new_jwt = "deploy-test-" + os.urandom(24).hex()
     new_password = "deploy-test-" + os.urandom(12).hex()
     env = {"JWT_SECRET": new_jwt, "POSTGRES_PASSWORD": new_password}
-    stored = compose("run", "--rm", "-T", "secrets", env=env, timeout=300).stdout
-    assert "JWT_SECRET, POSTGRES_PASSWORD set from the environment" in stored, stored
+    stored = compose("run", "--rm", "-T", "secrets", env=env, timeout=300)
+    assert "JWT_SECRET, POSTGRES_PASSWORD set from the environment" in stored.stdout + stored.stderr, stored
     compose("exec", "-T", "postgres", "psql", "-U", "clientele", "-v", "ON_ERROR_STOP=1", input=(
         "\\set password `cat /secrets/postgres_password`\n"
         "ALTER ROLE CURRENT_USER PASSWORD :'password';\n"))

@@ -41,12 +41,15 @@ struct AuthRoutes {
     }
 
     /// Reads `{email, password}` and checks them; wrong credentials are a 401, too many failures a 429.
+    /// The body is validated first, as Medusa's `AdminPostAuthReq` does: a missing or empty email or password
+    /// is a 400 that never reaches the credential check, so it neither costs a hash nor counts as a failed
+    /// login for the throttle.
     private func login(_ request: Request, context: AdminContext) async throws -> AdminUser {
         try Validator.rejectAnyQuery(request)
         var request = request
         var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["email", "password"])
         let email = body.email("email", required: true)
-        let password = body.requiredString("password")
+        let password = Self.readPassword(&body)
         try body.finish()
         do {
             return try await auth.login(email: email!, password: password!, clientAddress: context.remoteAddress)
@@ -54,6 +57,17 @@ struct AuthRoutes {
             throw APIError.unauthorized
         } catch AuthError.throttled(let retryAfter) {
             throw APIError.tooManyRequests(retryAfter: retryAfter)
+        }
+    }
+
+    /// `password`: a non-empty string (`password should not be empty` when missing, null or "").
+    static func readPassword(_ body: inout BodyReader) -> String? {
+        switch body.object["password"] {
+        case nil, .null, .string(""):
+            body.validator.add("password should not be empty")
+            return nil
+        default:
+            return body.requiredString("password")
         }
     }
 

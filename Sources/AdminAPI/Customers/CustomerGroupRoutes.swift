@@ -2,7 +2,8 @@ import Customers
 import Hummingbird
 import Postgres
 
-/// `/admin/customer-groups` (Medusa v1, API.md "Customer groups").
+/// `/admin/customer-groups`, as Medusa v1.20 answers them (API.md "Customer groups"): its parameters, its
+/// messages, its idempotent delete and batch remove.
 struct CustomerGroupRoutes {
     /// Names are unique through a btree index, which cannot hold a long one (a 500 before this limit).
     static let maximumNameLength = 255
@@ -20,33 +21,33 @@ struct CustomerGroupRoutes {
             let name = body.requiredString("name", maximumLength: Self.maximumNameLength)
             let metadata = body.object("metadata")
             try body.finish()
-            return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) })
+            return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) }, shape: .init())
         }
         table.add(.get, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
-            let expandCustomers = try Self.readExpand(QueryItems(request.uri.query), allowed: ["expand"])
-            guard var group = try await groups.find(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
-            if expandCustomers { group.customers = try await groups.customers(of: [id])[id] ?? [] }
-            return respond(group)
+            let shape = try CustomerGroupShape.read(request)
+            guard let group = try await groups.find(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
+            return try await respondExpanding(group, shape: shape)
         }
         table.add(.post, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
-            try Validator.rejectAnyQuery(request)
+            let shape = try CustomerGroupShape.read(request)
             var request = request
             var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
             let name: String? = body.has("name") ? body.requiredString("name", maximumLength: Self.maximumNameLength) : nil
-            let metadata = body.object("metadata")?.metadataPatch
+            // API.md: a key set to null is removed, as is one set to "" (Medusa's setMetadata).
+            let metadata = body.object("metadata")?.metadataPatch(removingNulls: true)
             try body.finish()
-            return respond(
-                try await run {
-                    try await groups.update(
-                        id: id, name: name, metadataSet: metadata?.set, metadataRemove: metadata?.remove ?? [])
-                })
+            let group = try await run {
+                try await groups.update(id: id, name: name, metadataSet: metadata?.set, metadataRemove: metadata?.remove ?? [])
+            }
+            return try await respondExpanding(group, shape: shape)
         }
         table.add(.delete, "/admin/customer-groups/:id", on: router) { request, context in
             let id = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
-            guard try await groups.delete(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
+            // Idempotent, as Medusa's: a group that does not exist (any more) is deleted all the same.
+            try await groups.delete(id: id)
             var writer = JSONWriter(capacity: 96)
             writer.beginObject()
             writer.key("id"); writer.string(id)
@@ -58,7 +59,7 @@ struct CustomerGroupRoutes {
         table.add(.get, "/admin/customer-groups/:id/customers", on: router) { request, context in
             let id = try context.parameters.require("id")
             var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
-            guard try await groups.find(id: id) != nil else { throw APIError(CustomerError.groupNotFound(id)) }
+            // An unknown group has no members: an empty page, as in Medusa (which filters customers by it).
             query.groupIDs = [id]
             return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
@@ -70,80 +71,50 @@ struct CustomerGroupRoutes {
                 var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["customer_ids"])
                 let ids = Self.readCustomerIDs(&body)
                 try body.finish()
-                return respond(try await run { try await groups.changeMembers(groupID: id, customerIDs: ids, add: add) })
+                let group = try await run {
+                    add
+                        ? try await groups.addMembers(groupID: id, customerIDs: ids)
+                        : try await groups.removeMembers(groupID: id, customerIDs: ids)
+                }
+                return respond(group, shape: .init())
             }
         }
     }
 
     func list(_ request: Request) async throws -> Response {
-        let items = QueryItems(request.uri.query)
-        var validator = Validator()
-        validator.rejectUnknown(items.items.map(\.key), allowed: ["q", "limit", "offset", "order", "expand"])
-        var query = CustomerGroupListQuery()
-        (query.limit, query.offset) = validator.readPage(items)
-        if let search = items.value("q"), !search.isEmpty {
-            if search.utf8.contains(0) || search.count > CustomerListParameters.maximumSearchLength {
-                validator.add("q must be a string of at most \(CustomerListParameters.maximumSearchLength) characters")
-            } else {
-                query.search = search
-            }
-        }
-        if let (field, descending) = validator.readOrder(items, CustomerGroupOrderField.self) {
-            query.orderField = field
-            query.descending = descending
-        }
-        let expandCustomers = Self.expandsCustomers(items, into: &validator)
-        try validator.finish()
+        let (query, shape) = try CustomerGroupListParameters.read(QueryItems(request.uri.query))
         var (page, count) = try await groups.list(query)
-        if expandCustomers && !page.isEmpty {
+        if shape.expandCustomers && !page.isEmpty {
             let members = try await groups.customers(of: page.map(\.id))
             for index in page.indices { page[index].customers = members[page[index].id] ?? [] }
         }
         return .page("customer_groups", page, count: count, offset: query.offset, limit: query.limit, bytesPerItem: 256) {
-            CustomerJSON.write($0, into: &$1)
+            CustomerJSON.write($0, fields: shape.fields, into: &$1)
         }
     }
 
-    private func respond(_ group: CustomerGroup) -> Response {
+    /// `{"customer_group": …}`, with its customers when the shape expands them.
+    private func respondExpanding(_ group: CustomerGroup, shape: CustomerGroupShape) async throws -> Response {
+        var group = group
+        if shape.expandCustomers { group.customers = try await groups.customers(of: [group.id])[group.id] ?? [] }
+        return respond(group, shape: shape)
+    }
+
+    private func respond(_ group: CustomerGroup, shape: CustomerGroupShape) -> Response {
         var writer = JSONWriter(capacity: 256)
         writer.beginObject()
         writer.key("customer_group")
-        CustomerJSON.write(group, into: &writer)
+        CustomerJSON.write(group, fields: shape.fields, into: &writer)
         writer.endObject()
         return .json(writer)
     }
 
-    static func readExpand(_ items: QueryItems, allowed: Set<String>) throws -> Bool {
-        var validator = Validator()
-        validator.rejectUnknown(items.items.map(\.key), allowed: allowed)
-        let expandCustomers = expandsCustomers(items, into: &validator)
-        try validator.finish()
-        return expandCustomers
-    }
-
-    /// `expand=customers`, the one relation a group has.
-    static func expandsCustomers(_ items: QueryItems, into validator: inout Validator) -> Bool {
-        guard let expand = items.value("expand") else { return false }
-        if expand == "customers" { return true }
-        validator.add("expand must be a subset of customers")
-        return false
-    }
-
-    /// `customer_ids`: a non-empty array of `{"id": ...}`.
+    /// `customer_ids`: a non-empty array of `{"id": …}` (Medusa's messages for its elements).
     static func readCustomerIDs(_ body: inout BodyReader) -> [String] {
         guard case .array(let elements) = body.object["customer_ids"], !elements.isEmpty else {
             body.validator.add("customer_ids must be a non-empty array")
             return []
         }
-        var ids: [String] = []
-        for element in elements {
-            guard case .object(let item) = element, case .string(let id) = item["id"], item.count == 1, !id.utf8.contains(0)
-            else {
-                body.validator.add("each value in customer_ids must be an object with a string id")
-                return []
-            }
-            ids.append(id)
-        }
-        return ids
+        return body.ids(in: elements, of: "customer_ids") ?? []
     }
 }

@@ -59,14 +59,16 @@ enum CustomerJSON {
         writer.endObject()
     }
 
-    static func write(_ group: CustomerGroup, into writer: inout JSONWriter) {
+    /// A group with the `fields` asked for (nil: all), and its customers when they were loaded.
+    static func write(_ group: CustomerGroup, fields: Set<CustomerGroupField>? = nil, into writer: inout JSONWriter) {
+        func wants(_ field: CustomerGroupField) -> Bool { fields?.contains(field) ?? true }
         writer.beginObject()
         writer.key("id"); writer.string(group.id)
-        writer.key("name"); writer.string(group.name)
-        writer.key("metadata"); writer.raw(group.metadata?.text)
-        writer.key("created_at"); writer.string(group.createdAt.iso8601Milliseconds)
-        writer.key("updated_at"); writer.string(group.updatedAt.iso8601Milliseconds)
-        writer.key("deleted_at"); writer.string(group.deletedAt?.iso8601Milliseconds)
+        if wants(.name) { writer.key("name"); writer.string(group.name) }
+        if wants(.metadata) { writer.key("metadata"); writer.raw(group.metadata?.text) }
+        if wants(.created_at) { writer.key("created_at"); writer.string(group.createdAt.iso8601Milliseconds) }
+        if wants(.updated_at) { writer.key("updated_at"); writer.string(group.updatedAt.iso8601Milliseconds) }
+        if wants(.deleted_at) { writer.key("deleted_at"); writer.string(group.deletedAt?.iso8601Milliseconds) }
         if let customers = group.customers {
             writer.key("customers")
             writer.beginArray()

@@ -31,16 +31,7 @@ struct CustomerShape {
                 shape.expand = Set(relations)
             }
         }
-        if let fields = items.value("fields") {
-            let names = fields.split(separator: ",").map { $0.trimmingSpaces }
-            let known = names.compactMap { CustomerField(rawValue: $0) }
-            if known.count != names.count {
-                validator.add(
-                    "fields must be a comma-separated subset of \(CustomerField.allCases.map(\.rawValue).joined(separator: ", "))")
-            } else {
-                shape.fields = Set(known).union([.id])
-            }
-        }
+        shape.fields = validator.readSubset("fields", items, of: CustomerField.self, always: [.id])
         return shape
     }
 }
@@ -90,19 +81,8 @@ enum CustomerListParameters {
         query.groupIDs = items.items.filter { $0.key == "groups" || $0.key == "groups[]" || isIndexedGroupKey($0.key) }
             .flatMap { $0.value.split(separator: ",").map { $0.trimmingSpaces } }
             .filter { !$0.isEmpty }
-        for field in ["created_at", "updated_at"] {
-            var bounds: [TimeBound] = []
-            for comparison in TimeBound.Comparison.allCases {
-                let key = "\(field)[\(comparison.rawValue)]"
-                guard let text = items.value(key) else { continue }
-                if let timestamp = Timestamp(parsing: text) {
-                    bounds.append(TimeBound(comparison, timestamp))
-                } else {
-                    validator.add("\(key) must be a valid ISO 8601 date string")
-                }
-            }
-            if field == "created_at" { query.createdAt = bounds } else { query.updatedAt = bounds }
-        }
+        query.createdAt = validator.readTimeBounds("created_at", items)
+        query.updatedAt = validator.readTimeBounds("updated_at", items)
         if let (field, descending) = validator.readOrder(items, CustomerOrderField.self) {
             query.orderField = field
             query.descending = descending

@@ -154,17 +154,7 @@ struct CustomerRoutes {
             body.validator.add("groups must be an array")
             return nil
         }
-        var ids: [String] = []
-        for element in elements {
-            guard case .object(let group) = element, case .string(let id) = group["id"], group.count == 1,
-                !id.utf8.contains(0)
-            else {
-                body.validator.add("each value in groups must be an object with a string id")
-                return nil
-            }
-            ids.append(id)
-        }
-        return ids
+        return body.ids(in: elements, of: "groups")
     }
 
     static func etag(_ customer: Customer) -> String { "\"\(customer.version)\"" }
@@ -197,11 +187,13 @@ extension APIError {
         switch error {
         case .customerNotFound(let id): self = .customerNotFound(id)
         case .addressNotFound(let id): self = .notFound("Address with id: \(id) was not found")
-        case .groupNotFound(let id): self = .notFound("CustomerGroup with id: \(id) was not found")
+        case .groupNotFound(let id): self = .notFound("CustomerGroup with id \(id) was not found")
         case .unknownGroup(let id): self = .notFound("Customer_group with customer_group_id \(id) does not exist.")
-        case .unknownCustomer(let id): self = .notFound("Customer with id: \(id) was not found")
+        case .unknownCustomers(let ids):
+            // Medusa writes JSON.stringify(ids.join(", ")): one quoted, escaped string.
+            self = .notFound("The following customer ids do not exist: \(JSONWriter.text(of: .string(ids.joined(separator: ", "))))")
         case .duplicateEmail: self = .duplicate("A customer with the given email already has an account. Log in instead")
-        case .duplicateGroupName(let name): self = .duplicate("A customer group with the name \(name) already exists")
+        case .duplicateGroupName(let name): self = .duplicate("Key (name)=(\(name)) already exists.")  // PostgreSQL's detail, as Medusa sends it
         case .emailChangeNotAllowed: self = .invalidData("Email cannot be changed when the user has registered their account")
         case .versionMismatch: self = .preconditionFailed
         }

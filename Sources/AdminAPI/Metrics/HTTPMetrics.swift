@@ -7,7 +7,7 @@ import SharedMetrics
 public struct HTTPMetrics: Sendable {
     /// Routes are numbered in the order they are registered (the same in every worker); 0 is "no route".
     public static let maximumRoutes = 64
-    static let statuses = [200, 201, 204, 400, 401, 403, 404, 405, 412, 413, 422, 429, 431, 500, 503]
+    static let statuses = [200, 201, 204, 400, 401, 403, 404, 405, 412, 413, 422, 429, 431, 499, 500, 503]
     static let buckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
     static var statusSlots: Int { statuses.count + 1 }  // + "other"
@@ -49,12 +49,12 @@ public struct HTTPMetrics: Sendable {
         row.set(gauge: Gauge.idle.rawValue, to: UInt64(pool.idle))
         row.set(gauge: Gauge.waiting.rawValue, to: UInt64(pool.waiting))
         row.set(gauge: Gauge.pipelinedInFlight.rawValue, to: UInt64(pool.pipelinedInFlight))
-        let timeouts = UInt64(pool.timeouts)
-        let recorded = row.value(Self.poolTimeoutsCounter)
-        if timeouts > recorded { row.increment(Self.poolTimeoutsCounter, by: timeouts - recorded) }
+        // The pool counts this process's timeouts; its row mirrors that count. Raised atomically to the value
+        // read (never added to): two requests recording at once cannot count a timeout twice.
+        row.raise(Self.poolTimeoutsCounter, to: UInt64(pool.timeouts))
     }
 
-    /// The Prometheus text exposition of every worker's totals, plus the queue's state from SQL.
+    /// The Prometheus text exposition of every worker's totals, plus the queue's state (from `JobQueue`).
     func exposition(routes: [(method: String, path: String)], jobs: [(state: String, count: Int)]) -> String {
         var text = ""
         text += "# HELP clientele_http_requests_total HTTP requests answered, by route and status (all workers).\n"

@@ -18,11 +18,11 @@ struct Validator {
 }
 
 extension Validator {
-    /// `limit` (0...1000, default 50) and `offset` (≥ 0, default 0) of a list route.
-    mutating func readPage(_ items: QueryItems) -> (limit: Int, offset: Int) {
+    /// `limit` (0...1000, default 50 unless the route says otherwise) and `offset` (≥ 0, default 0) of a list route.
+    mutating func readPage(_ items: QueryItems, defaultLimit: Int = 50) -> (limit: Int, offset: Int) {
         let limit = items.value("limit").flatMap {
             CustomerListParameters.readCount("limit", $0, maximum: CustomerListParameters.maximumLimit, into: &self)
-        } ?? 50
+        } ?? defaultLimit
         let offset = items.value("offset").flatMap {
             CustomerListParameters.readCount("offset", $0, maximum: nil, into: &self)
         } ?? 0
@@ -249,11 +249,18 @@ enum EmailAddress {
 
 extension JSONObject {
     /// The members to merge into stored metadata and the keys to remove (sent as ""), as Medusa does.
-    var metadataPatch: (set: JSONText?, remove: [String]) {
+    var metadataPatch: (set: JSONText?, remove: [String]) { metadataPatch(removingNulls: false) }
+
+    /// As `metadataPatch`; with `removingNulls`, a key sent as null is removed too (a group's metadata).
+    func metadataPatch(removingNulls: Bool) -> (set: JSONText?, remove: [String]) {
         var set = JSONObject()
         var remove: [String] = []
         for (key, value) in members {
-            if case .string("") = value { remove.append(key) } else { set[key] = value }
+            switch value {
+            case .string(""): remove.append(key)
+            case .null where removingNulls: remove.append(key)
+            default: set[key] = value
+            }
         }
         return (set.count > 0 ? JSONText(JSONWriter.text(of: .object(set))) : nil, remove)
     }

@@ -13,5 +13,12 @@ CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *
 typedef size_t (*ccurl_read_callback)(char *buffer, size_t size, size_t count, void *userdata);
 CURLcode ccurl_setopt_read_callback(CURL *handle, ccurl_read_callback callback);
 
+/* The progress callback: (userdata, download total, downloaded, upload total, uploaded) -> non-zero aborts
+   the transfer (CURLE_ABORTED_BY_CALLBACK). libcurl calls it often during a transfer and about once a second
+   while it waits, so a send can be cancelled even while the server says nothing. */
+typedef int (*ccurl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                                       curl_off_t ulnow);
+CURLcode ccurl_setopt_xferinfo_callback(CURL *handle, ccurl_xferinfo_callback callback);
+
 CURLcode ccurl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 #endif

@@ -58,6 +58,8 @@ public struct Pruner: Sendable {
             do {
                 let pruned = try await pruneOnce()
                 if pruned > 0 { logger.info("pruned finished jobs", metadata: ["jobs": "\(pruned)"]) }
+            } catch is CancellationError {
+                return  // the worker stops: its statement was dropped with it
             } catch {
                 logger.warning("pruner pass failed", metadata: ["error": "\(error)"])
             }

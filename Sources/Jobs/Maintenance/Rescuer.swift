@@ -45,6 +45,8 @@ public struct Rescuer: Sendable {
             do {
                 let rescued = try await rescueOnce()
                 if rescued > 0 { logger.warning("rescued jobs of a worker that stopped renewing its lease", metadata: ["jobs": "\(rescued)"]) }
+            } catch is CancellationError {
+                return  // the worker stops: its statement was dropped with it
             } catch {
                 logger.warning("rescuer pass failed", metadata: ["error": "\(error)"])
             }

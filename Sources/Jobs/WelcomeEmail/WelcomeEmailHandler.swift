@@ -88,10 +88,14 @@ public struct WelcomeEmailHandler: JobHandler {
         }
 
         // Accepted: record it before anything else can fail. A short outage of the database here is waited
-        // out rather than turned into a retry, which would send the message again.
-        try await Self.retryingWhileUnavailable {
-            try await database.query(EmailDeliveries.markSent(delivery, completing: job))
-        }
+        // out rather than turned into a retry, which would send the message again. In a task of its own, which
+        // does not inherit this attempt's cancellation: a job timeout or a stopping worker arriving now must
+        // not skip the record of a message the server already has.
+        try await Task {
+            try await Self.retryingWhileUnavailable {
+                try await database.query(EmailDeliveries.markSent(delivery, completing: job))
+            }
+        }.value
         context.logger.info(
             "welcome email sent",
             metadata: ["customer_id": "\(customer.id)", "message_id": "\(delivery.messageID)", "attempt": "\(delivery.attempts)"])
