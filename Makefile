@@ -41,9 +41,10 @@ migrate: db build
 run: db build-release
 	@scripts/run.sh
 
+# Everything CI checks, in one command: Swift tests, process tests, then the deployment on a Docker engine.
 test: db build
 	swift build --build-tests
-	$(MAKE) --no-print-directory test-swift test-api
+	$(MAKE) --no-print-directory test-swift test-api test-deploy
 
 test-swift:
 	CLIENTELE_TEST_DATABASE_URL=$(DATABASE_URL) swift test --skip-build
@@ -59,7 +60,7 @@ test-api: test-compose-schema
 
 # `docker compose up` for real (issue 13): installs Docker and a compose with apt if missing, starts dockerd if
 # none answers, makes the base images (Tests/deploy/images), runs README's deployment steps, ends with `down -v`.
-# CI runs it after `make test` (.ci/run). COMPOSE="docker-compose" or "docker compose" chooses the compose.
+# The last step of `make test`. COMPOSE="docker-compose" or "docker compose" chooses the compose.
 test-deploy: $(VENV)/.stamp
 	Tests/deploy/run.sh $(PY)
 
