@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema bench bench-auth bench-selective bench-pool bench-jobs bench-seed bench-data clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema test-deploy bench bench-auth bench-selective bench-pool bench-jobs bench-seed bench-data clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -41,9 +41,10 @@ migrate: db build
 run: db build-release
 	@scripts/run.sh
 
+# Everything CI checks, in one command: Swift tests, process tests, then the deployment on a Docker engine.
 test: db build
 	swift build --build-tests
-	$(MAKE) --no-print-directory test-swift test-api
+	$(MAKE) --no-print-directory test-swift test-api test-deploy
 
 test-swift:
 	CLIENTELE_TEST_DATABASE_URL=$(DATABASE_URL) swift test --skip-build
@@ -56,6 +57,12 @@ test-compose-schema:
 test-api: test-compose-schema
 	CLIENTELE_BIN=$(CURDIR)/.build/debug/clientele CLIENTELE_ADMIN_URL=$(DATABASE_URL) \
 	  $(PY) -m pytest -q Tests/api
+
+# `docker compose up` for real (issue 13): installs Docker and a compose with apt if missing, starts dockerd if
+# none answers, makes the base images (Tests/deploy/images), runs README's deployment steps, ends with `down -v`.
+# The last step of `make test`. COMPOSE="docker-compose" or "docker compose" chooses the compose.
+test-deploy: $(VENV)/.stamp
+	Tests/deploy/run.sh $(PY)
 
 # Clientele against its peers (../shared/bench) in one run: `make bench`, `make bench SEED_N=1000000`, RUNS=3.
 bench: db build-release deps

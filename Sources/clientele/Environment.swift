@@ -18,6 +18,37 @@ struct Environment {
         return value
     }
 
+    /// A secret setting: NAME, or the contents of the file NAME_FILE names (as Docker secrets provide them, like
+    /// the official postgres image's POSTGRES_PASSWORD_FILE), never both. A value Clientele's repository
+    /// publishes (PublishedSecrets) is refused, so a copied example or default never guards a deployment; the
+    /// message names the variable, never the value.
+    func secret(_ name: String) -> String? {
+        let fileName = name + "_FILE"
+        let value: String
+        switch (string(name), string(fileName)) {
+        case (nil, nil): return nil
+        case (_?, _?): fail("\(name) and \(fileName) are both set; set one of them")
+        case (let given?, nil): value = given
+        case (nil, let path?):
+            switch SecretFile.read(path) {
+            case .value(let contents): value = contents
+            case .missing: fail("\(fileName): \(path) does not exist")
+            case .unreadable(let reason): fail("\(fileName): cannot read \(path): \(reason)")
+            }
+            guard !value.isEmpty else { fail("\(fileName): \(path) is empty") }
+        }
+        if PublishedSecrets.contains(value) {
+            fail("\(name) is a value published in Clientele's repository (a default, example or test value); "
+                + "set a secret of your own")
+        }
+        return value
+    }
+
+    func requiredSecret(_ name: String) -> String {
+        guard let value = secret(name) else { fail("\(name) is required but not set") }
+        return value
+    }
+
     func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int> = 0...Int.max) -> Int {
         guard let text = string(name) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {

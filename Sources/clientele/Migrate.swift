@@ -7,7 +7,7 @@ import SQLMigrations
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply the migrations (sql/migrations, built into the binary) in order, once each; then create the first admin from ADMIN_EMAIL and ADMIN_PASSWORD if set and no admin exists.")
+        abstract: "Apply the migrations (sql/migrations, built into the binary) in order, once each; then create the first admin from ADMIN_EMAIL and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE) if set and no admin exists.")
 
     @Option(help: "Apply the NNNN_name.sql files of this folder instead of the built-in ones (env MIGRATIONS_DIR).")
     var dir: String?
@@ -38,9 +38,10 @@ struct Migrate: ParsableCommand {
         }
     }
 
-    /// ADMIN_EMAIL and ADMIN_PASSWORD, when both are set (one without the other is a mistake worth a stop).
+    /// ADMIN_EMAIL and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE), when both are set (one without the other is a
+    /// mistake worth a stop). A password published in Clientele's repository is refused.
     static func firstAdmin(_ environment: Environment) -> (email: String, password: String)? {
-        switch (environment.string("ADMIN_EMAIL"), environment.string("ADMIN_PASSWORD")) {
+        switch (environment.string("ADMIN_EMAIL"), environment.secret("ADMIN_PASSWORD")) {
         case (let email?, let password?): return (email, password)
         case (nil, nil): return nil
         case (_?, nil): fail("ADMIN_PASSWORD is required when ADMIN_EMAIL is set")

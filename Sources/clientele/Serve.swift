@@ -106,7 +106,7 @@ struct ServeSettings: Sendable {
         passwordHasher = PasswordHasherSetting.read(environment)
         do {
             auth = try AuthConfiguration(
-                jwtSecret: environment.required("JWT_SECRET"),
+                jwtSecret: environment.requiredSecret("JWT_SECRET"),
                 sessionTTL: environment.int("SESSION_TTL", default: 36_000, range: 1...31_536_000),
                 loginMaxFailures: environment.int("LOGIN_MAX_FAILURES", default: 10, range: 1...Int.max),
                 loginMaxFailuresPerAddress: environment.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default: 100, range: 1...Int.max),

@@ -5,6 +5,7 @@ talked to over HTTP, as a user would.
 """
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -17,7 +18,8 @@ import requests
 BIN = os.environ.get("CLIENTELE_BIN", "")
 ADMIN_URL = os.environ.get("CLIENTELE_ADMIN_URL", "")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-JWT_SECRET = "test-secret-that-is-long-enough-0123456789"
+# Generated per run: a fixed one would be a secret published in the repository, which serve refuses.
+JWT_SECRET = secrets.token_urlsafe(32)
 
 
 def database_url(name):
