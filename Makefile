@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema test-deploy bench bench-auth bench-selective bench-pool bench-jobs bench-seed clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-api test-hardening test-compose-schema test-deploy bench bench-auth bench-selective bench-pool bench-jobs bench-seed bench-data clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -99,6 +99,12 @@ $(VENV)/.bench-stamp: bench/requirements.txt $(VENV)/.stamp
 # `clientele seed` against psql's \copy of the same rows (scripts/bench-seed.sh); N=1000000 by default.
 bench-seed: db build-release
 	CLIENTELE_BIN=$(CURDIR)/.build/release/clientele scripts/bench-seed.sh $(N)
+
+# Cursor pages, the CSV export and the CSV import at a million customers, each against its baseline in the same run
+# (offset pages, psql's \copy TO and \copy FROM): bench/data.py. One run; CUSTOMERS=… for another size.
+bench-data: db build-release $(VENV)/.stamp
+	$(PY) bench/data.py --bin $(CURDIR)/.build/release/clientele --admin-url $(DATABASE_URL) \
+	  $(if $(CUSTOMERS),--customers $(CUSTOMERS))
 
 clean-db:
 	scripts/db.sh stop

@@ -72,6 +72,13 @@ let package = Package(
         ),
         // Prefixed ULIDs (`usr_01H…`), shared by every domain module; no dependencies.
         .target(name: "Identifiers"),
+        // RFC 4180 CSV, read (line numbers, strict UTF-8) and written (with the formula-injection guard).
+        .target(name: "CSV"),
+        // A strict JSON parser and the byte writer the API's responses are made with; no dependencies.
+        .target(name: "JSON"),
+        // The API's input rules and messages (JSON bodies, emails, passwords, metadata), shared by the routes
+        // and by the CSV import, which validates each row with the create route's code.
+        .target(name: "Validation", dependencies: ["JSON", "Postgres"]),
         .target(
             name: "Auth",
             dependencies: [
@@ -80,7 +87,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs"]),
+        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs", "JSON", "Validation", "Passwords", "CSV"]),
         // `clientele seed`: bulk fake customers generated server-side; no jobs, so no welcome emails.
         .target(name: "Seeding", dependencies: ["Postgres", "Identifiers"]),
         .target(
@@ -105,8 +112,10 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage",
+                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage", "JSON",
+                "Validation",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -132,6 +141,7 @@ let package = Package(
         // make_vectors.py wrote the test vectors once (Python's hashlib.scrypt); kept beside them, not built.
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"], exclude: ["make_vectors.py"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
+        .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(
             name: "AuthTests",
             dependencies: [

@@ -29,22 +29,26 @@ def nullable(type_, **extra):
     return {"type": [type_, "null"], **extra}
 
 
-def page_schema(key, item, count_description=None):
-    """The envelope of a paginated list: {key: [item], count, offset, limit}."""
+def page_schema(key, item, count_description=None, cursor=False):
+    """The envelope of a paginated list: {key: [item], count, offset, limit}, and next_cursor for lists with
+    cursor pages."""
     count = {"type": "integer", "minimum": 0}
     if count_description:
         count["description"] = count_description
-    return {
-        "type": "object",
-        "properties": {
-            key: {"type": "array", "items": schema(item)},
-            "count": count,
-            "offset": {"type": "integer", "minimum": 0},
-            "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
-        },
-        "required": [key, "count", "offset", "limit"],
-        "additionalProperties": False,
+    properties = {
+        key: {"type": "array", "items": schema(item)},
+        "count": count,
+        "offset": {"type": "integer", "minimum": 0},
+        "limit": {"type": "integer", "minimum": 0, "maximum": 1000},
     }
+    required = [key, "count", "offset", "limit"]
+    if cursor:
+        properties["next_cursor"] = {
+            "type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]+$",
+            "description": "Opaque: pass it as `cursor` with the same filters and order for the page after this "
+                           "one; null on the last page and for limit=0."}
+        required.append("next_cursor")
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
 
 
 def csv_pattern(names):
@@ -173,9 +177,41 @@ SCHEMAS = {
                      "deleted_at"],
         "additionalProperties": False,
     },
-    "CustomerList": page_schema("customers", "Customer", count_description="Exact total of matching customers."),
+    "CustomerList": page_schema("customers", "Customer", count_description="Exact total of matching customers.",
+                                cursor=True),
     "AddressList": page_schema("addresses", "Address"),
     "CustomerGroupList": page_schema("customer_groups", "CustomerGroup"),
+    "CustomerImport": {
+        "type": "object",
+        "description": "A CSV import of customers and its progress (API.md \"Imports\"). The worker runs it in batches; "
+                       "each batch commits its rows with the counters, so they are exact at every moment.",
+        "properties": {
+            "id": {"type": "string", "pattern": f"^cimp_{ULID}$"},
+            "state": {"type": "string", "enum": ["queued", "running", "completed", "failed"]},
+            **{name: {"type": "integer", "minimum": 0} for name in (
+                "rows_total", "rows_done", "rows_created", "rows_updated", "rows_skipped", "rows_failed")},
+            "errors": {"type": "array", "maxItems": 100,
+                       "description": "The first 100 failed rows, by line (all of them: GET …/errors).",
+                       "items": {"type": "object",
+                                 "properties": {"line": {"type": "integer", "minimum": 1},
+                                                "message": {"type": "string"}},
+                                 "required": ["line", "message"], "additionalProperties": False}},
+            "on_conflict": {"type": "string", "enum": ["skip", "update"]},
+            "welcome_email": {"type": "boolean"},
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+            "completed_at": NULLABLE_TIMESTAMP,
+        },
+        "required": ["id", "state", "rows_total", "rows_done", "rows_created", "rows_updated", "rows_skipped",
+                     "rows_failed", "errors", "on_conflict", "welcome_email", "created_at", "updated_at",
+                     "completed_at"],
+        "additionalProperties": False,
+    },
+    "CustomerImportResponse": {
+        "type": "object", "properties": {"import": schema("CustomerImport")},
+        "required": ["import"], "additionalProperties": False,
+    },
+    "CustomerImportList": page_schema("imports", "CustomerImport"),
     "CustomerResponse": {
         "type": "object", "properties": {"customer": schema("Customer")},
         "required": ["customer"], "additionalProperties": False,
@@ -404,6 +440,17 @@ PARAMETERS = {
     "CustomerFields": query("fields", {"type": "string", "pattern": csv_pattern(CUSTOMER_FIELDS)},
                             "Comma-separated subset of the customer's fields; `id` is always included; an unknown "
                             "field is a 400."),
+    "Cursor": query("cursor", {"type": "string", "pattern": "^[A-Za-z0-9_-]+$"},
+                    "A `next_cursor` of this list: the page after that one, with the same filters and order (keyset "
+                    "pagination, any depth at the cost of the first page). Not with `offset`; a cursor of other filters "
+                    "or order, or a tampered one, is a 400 `cursor is invalid`."),
+    "ImportId": {"name": "id", "in": "path", "required": True, "description": "The import's id (cimp_...).",
+                 "schema": {"type": "string"}},
+    "OnConflict": query("on_conflict", {"type": "string", "enum": ["skip", "update"], "default": "skip"},
+                        "A row whose email belongs to a live customer: `skip` it, or `update` the customer from the "
+                        "row's columns."),
+    "WelcomeEmail": query("welcome_email", {"type": "boolean", "default": False},
+                          "Send the welcome email to each customer the import creates."),
     "GroupSearch": query("q", {"type": "string", "maxLength": 1000}, "Case-insensitive substring of the name."),
     "GroupOrder": query("order", {"type": "string", "pattern": order_pattern(GROUP_ORDER_FIELDS)},
                         "`field` or `-field` (descending), field one of " + ", ".join(GROUP_ORDER_FIELDS) + "."),
@@ -431,11 +478,11 @@ PARAMETERS = {
                                "that version, else 412."},
 }
 
+CUSTOMER_FILTERS = ("CustomerSearch", "HasAccount", "Groups", "CreatedAtLt", "CreatedAtGt", "CreatedAtLte",
+                    "CreatedAtGte", "UpdatedAtLt", "UpdatedAtGt", "UpdatedAtLte", "UpdatedAtGte", "CustomerOrder")
 CUSTOMER_LIST_PARAMETERS = [ref("parameters", name) for name in (
-    "Limit", "Offset", "CustomerSearch", "HasAccount", "Groups",
-    "CreatedAtLt", "CreatedAtGt", "CreatedAtLte", "CreatedAtGte",
-    "UpdatedAtLt", "UpdatedAtGt", "UpdatedAtLte", "UpdatedAtGte",
-    "CustomerOrder", "CustomerExpand", "CustomerFields")]
+    "Limit", "Offset", *CUSTOMER_FILTERS, "CustomerExpand", "CustomerFields", "Cursor")]
+CUSTOMER_EXPORT_PARAMETERS = [ref("parameters", name) for name in CUSTOMER_FILTERS]
 
 # --- operations -------------------------------------------------------------------------------------------
 
@@ -482,6 +529,20 @@ def text_response(description, example=None):
     return {"description": description, "headers": dict(REQUEST_ID), "content": {"text/plain": content}}
 
 
+def csv_response(description, header):
+    return {"description": description,
+            "headers": {**REQUEST_ID,
+                        "Content-Disposition": {"description": "`attachment; filename=\"…\"`",
+                                                "schema": {"type": "string"}}},
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": header + "\r\n"}}}
+
+
+def with_csv_body(op, description):
+    op["requestBody"] = {"required": True, "description": description,
+                         "content": {"text/csv": {"schema": {"type": "string"}}}}
+    return op
+
+
 CUSTOMER_SHAPE = [ref("parameters", "CustomerExpand"), ref("parameters", "CustomerFields")]
 
 PATHS = {
@@ -490,13 +551,63 @@ PATHS = {
             "listCustomers", "Customers", "List customers", json_response("A page of customers.", "CustomerList"),
             errors=[400], parameters=CUSTOMER_LIST_PARAMETERS,
             description="Soft-deleted customers are never listed. Default order: created_at descending, then "
-                        "id descending. No relations unless expanded."),
+                        "id descending. No relations unless expanded. Pages by `offset`, or by `cursor` (the "
+                        "`next_cursor` of the previous page), which costs the same at any depth and neither "
+                        "repeats nor skips a row while rows are inserted or deleted between pages."),
         "post": operation(
             "createCustomer", "Customers", "Create a customer (with an account)",
             json_response("The customer, without relations.", "CustomerResponse", 201, headers=["ETag"]),
             errors=[422], body="CustomerCreate",
             description="Stored with has_account = true and the password hashed with scrypt; records a "
                         "customer.created event. A non-deleted customer with that email and an account: 422."),
+    },
+    "/admin/customers/export": {
+        "get": operation(
+            "exportCustomers", "Customers", "Export customers as CSV",
+            {"200": csv_response(
+                "Every customer the filters match, in their order, streamed with chunked transfer. RFC 4180 "
+                "with CRLF line ends, a header row, no byte-order mark. Timestamps as in JSON; `groups` are the "
+                "names in name order joined with `;` (`;` and `\\` inside a name escaped with `\\`); `metadata` "
+                "is JSON; null is an empty cell, an empty string `\"\"`. A cell beginning with =, +, -, @, a tab "
+                "or a carriage return is prefixed with `'` (CSV injection).",
+                "id,email,first_name,last_name,phone,has_account,groups,created_at,updated_at,metadata")},
+            errors=[400], parameters=CUSTOMER_EXPORT_PARAMETERS,
+            description="The list's filters and order; any other parameter is a 400 like an unknown key, before "
+                        "any byte of the file is sent."),
+    },
+    "/admin/customers/imports": {
+        "post": with_csv_body(operation(
+            "importCustomers", "Customer imports", "Import customers from a CSV file",
+            json_response("The import, queued: the worker runs it (GET /admin/customers/imports/{id} for its "
+                          "progress).", "CustomerImportResponse", 202),
+            errors=[400, 413], parameters=[ref("parameters", "OnConflict"), ref("parameters", "WelcomeEmail")],
+            description="A header row with columns among email (required), first_name, last_name, phone, password, "
+                        "metadata (a JSON object) and groups (names joined with `;`, created when missing), in any "
+                        "order. A body that is not UTF-8, a row with another number of cells than the header, or an "
+                        "unknown column is a 400 naming the line (`line 4: …`), and nothing is stored. Larger than "
+                        "IMPORT_MAX_BYTES (100 MiB): 413. Each row is then checked as the create route checks a body "
+                        "(only email required; without a password a guest); failed rows are reported, the others "
+                        "imported."),
+            "The file: UTF-8 CSV (RFC 4180); a byte-order mark is skipped, empty lines are ignored."),
+        "get": operation(
+            "listCustomerImports", "Customer imports", "List imports, newest first",
+            json_response("A page of imports.", "CustomerImportList"), errors=[400],
+            parameters=[ref("parameters", "Limit"), ref("parameters", "Offset")]),
+    },
+    "/admin/customers/imports/{id}": {
+        "parameters": [ref("parameters", "ImportId")],
+        "get": operation(
+            "getCustomerImport", "Customer imports", "An import and its progress",
+            json_response("The import.", "CustomerImportResponse"), errors=[400, 404]),
+    },
+    "/admin/customers/imports/{id}/errors": {
+        "parameters": [ref("parameters", "ImportId")],
+        "get": operation(
+            "getCustomerImportErrors", "Customer imports", "Every failed row of an import, as CSV",
+            {"200": csv_response("One record per failed row, by line: its line in the file, its email cell, and "
+                                 "the create route's message. Formula cells are escaped as in the export.",
+                                 "line,email,message")},
+            errors=[400, 404]),
     },
     "/admin/customers/{id}": {
         "parameters": [ref("parameters", "CustomerId")],
@@ -754,7 +865,8 @@ DOCUMENT = {
                        "body; a known path under another method is a 405 not_allowed and an unknown path a 404 "
                        "(`Route not found`); neither is listed per operation.",
     },
-    "tags": [{"name": name} for name in ("Customers", "Addresses", "Customer groups", "Auth", "Service")],
+    "tags": [{"name": name} for name in ("Customers", "Customer imports", "Addresses", "Customer groups", "Auth",
+                                         "Service")],
     "security": [{"cookie": []}, {"bearer": []}, {"access_token": []}],
     "paths": PATHS,
     "components": {

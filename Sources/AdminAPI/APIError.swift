@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import JSON
 
 /// An error answered to the client in Medusa's shape: `{"type": ..., "message": ...}` plus `code` where
 /// Medusa has one. Everything else thrown by a route becomes a 500 `unknown_error` whose detail goes

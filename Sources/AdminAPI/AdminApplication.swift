@@ -28,13 +28,20 @@ public struct AdminAPIDependencies: Sendable {
     public var metrics: HTTPMetrics
     /// Seconds a bearer or API token's user is remembered (AUTH_CACHE_TTL; 0: looked up every request).
     public var credentialCacheTTL: Double
+    /// What the customer lists' cursors are signed with (a key derived from it): JWT_SECRET under `serve`,
+    /// the same in every worker and instance.
+    public var listCursorSecret: String
+    /// IMPORT_MAX_BYTES: the largest CSV file `POST /admin/customers/imports` takes (413 beyond).
+    public var importMaxBytes: Int
 
     public init(
         database: Database, logger: Logger, maxBodySize: Int, passwordHasher: PasswordHasher, auth: AuthService,
-        secureCookies: Bool = false, adminCORS: Set<String> = [], metrics: HTTPMetrics = .standalone(),
-        credentialCacheTTL: Double = 1, debugRoutes: Bool = false
+        listCursorSecret: String, secureCookies: Bool = false, adminCORS: Set<String> = [], metrics: HTTPMetrics = .standalone(),
+        credentialCacheTTL: Double = 1, debugRoutes: Bool = false, importMaxBytes: Int = 100 * 1024 * 1024
     ) {
+        self.importMaxBytes = importMaxBytes
         self.credentialCacheTTL = credentialCacheTTL
+        self.listCursorSecret = listCursorSecret
         self.metrics = metrics
         self.database = database
         self.auth = auth
@@ -52,6 +59,7 @@ public enum AdminApplication {
     public static func makeRouter(_ dependencies: AdminAPIDependencies) -> Router<AdminContext> {
         let router = Router(context: AdminContext.self)
         let routes = RouteTable()
+        ListCursor.configure(secret: dependencies.listCursorSecret)
         router.middlewares.add(
             RequestLifecycleMiddleware(
                 logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize,
@@ -67,6 +75,13 @@ public enum AdminApplication {
             maxBodySize: dependencies.maxBodySize
         ).register(on: router, table: routes)
         let customers = CustomerRepository(database: dependencies.database)
+        // Before the customer routes: their `/admin/customers/:id` would also match these paths in the route
+        // table that numbers routes for the metrics (the router itself prefers the constant segment).
+        CustomerExportRoutes(database: dependencies.database).register(on: router, table: routes)
+        CustomerImportRoutes(
+            imports: CustomerImportRepository(database: dependencies.database), database: dependencies.database,
+            maxBytes: dependencies.importMaxBytes
+        ).register(on: router, table: routes)
         let customerRoutes = CustomerRoutes(
             customers: customers, hasher: dependencies.passwordHashing, maxBodySize: dependencies.maxBodySize)
         customerRoutes.register(on: router, table: routes)

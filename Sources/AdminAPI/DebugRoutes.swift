@@ -1,4 +1,5 @@
 import Hummingbird
+import JSON
 import Postgres
 
 /// Routes for tests only, enabled by DEBUG_ROUTES=on: `GET /debug/sleep?ms=N` answers after N

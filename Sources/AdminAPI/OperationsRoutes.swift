@@ -1,5 +1,7 @@
 import Hummingbird
 import Jobs
+import JSON
+import Validation
 
 /// `GET /admin/operations` **(beyond)**: the job queue by kind and state, the email deliveries by template
 /// and status, and the latest failed attempts with their errors, read from the `inspect` views by

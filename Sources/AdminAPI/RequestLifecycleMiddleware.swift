@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import Postgres
 import Synchronization
+import Validation
 
 /// Wraps every request: gives it a request id, turns every error into the API's error shape (never
 /// leaking detail: a 500's cause goes to the log with the request id), adds the headers every response
@@ -26,12 +27,15 @@ struct RequestLifecycleMiddleware: RouterMiddleware {
         var response: Response
         do {
             // Refused before any of the body is read; routes also stop reading at the limit.
-            if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodySize {
-                throw APIError.payloadTooLarge(limit: maxBodySize)
+            let bodyLimit = routes.bodyLimit(of: request.method, request.uri.path) ?? maxBodySize
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > bodyLimit {
+                throw APIError.payloadTooLarge(limit: bodyLimit)
             }
             response = try await next(request, context)
         } catch let error as APIError {
             response = error.response
+        } catch let error as InvalidInput {
+            response = APIError.invalidData(error.message).response
         } catch let error as PostgresError where error.isUnavailable {
             logger.warning(
                 "database unavailable: \(error)", metadata: ["request_id": "\(context.requestID)"])

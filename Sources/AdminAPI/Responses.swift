@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import JSON
 import NIOCore
 
 extension Response {
@@ -10,10 +11,11 @@ extension Response {
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 
-    /// `{"<key>": [...], "count", "offset", "limit"}`, the envelope of every paginated list.
+    /// `{"<key>": [...], "count", "offset", "limit"}`, the envelope of every paginated list. Lists with
+    /// cursor pages add `"next_cursor"`: pass `.some(nil)` for `null` (no further page).
     static func page<Item>(
-        _ key: StaticString, _ items: [Item], count: Int, offset: Int, limit: Int, bytesPerItem: Int,
-        write: (Item, inout JSONWriter) -> Void
+        _ key: StaticString, _ items: [Item], count: Int, offset: Int, limit: Int, nextCursor: String?? = nil,
+        bytesPerItem: Int, write: (Item, inout JSONWriter) -> Void
     ) -> Response {
         var writer = JSONWriter(capacity: bytesPerItem * max(1, items.count))
         writer.beginObject()
@@ -24,6 +26,9 @@ extension Response {
         writer.key("count"); writer.int(count)
         writer.key("offset"); writer.int(offset)
         writer.key("limit"); writer.int(limit)
+        if let nextCursor {
+            writer.key("next_cursor"); writer.string(nextCursor)
+        }
         writer.endObject()
         return .json(writer)
     }

@@ -6,14 +6,24 @@ import Hummingbird
 /// versus 404 `Route not found`), and to number routes for the shared metrics.
 final class RouteTable: @unchecked Sendable {
     private(set) var routes: [(method: HTTPRequest.Method, path: String, segments: [Substring])] = []
+    /// Routes that take larger bodies than MAX_BODY_SIZE (an import file), by their position in `routes`.
+    private var bodyLimits: [Int: Int] = [:]
 
-    /// Registers `handler` on the router and records the route here, from one path string.
+    /// Registers `handler` on the router and records the route here, from one path string. `bodyLimit`
+    /// replaces MAX_BODY_SIZE for this route.
     func add(
-        _ method: HTTPRequest.Method, _ path: String, on router: Router<AdminContext>,
+        _ method: HTTPRequest.Method, _ path: String, on router: Router<AdminContext>, bodyLimit: Int? = nil,
         use handler: @escaping @Sendable (Request, AdminContext) async throws -> some ResponseGenerator
     ) {
+        if let bodyLimit { bodyLimits[routes.count] = bodyLimit }
         routes.append((method, path, path.split(separator: "/")))
         router.on(RouterPath(path), method: method, use: handler)
+    }
+
+    /// The body limit of the route serving `method` and `path`, when it has its own.
+    func bodyLimit(of method: HTTPRequest.Method, _ path: String) -> Int? {
+        let number = number(of: method, path)
+        return number == 0 ? nil : bodyLimits[number - 1]
     }
 
     /// True when some route matches `path` (`:name` segments match anything), whatever its method.

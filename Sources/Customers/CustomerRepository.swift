@@ -77,66 +77,6 @@ public struct CustomerRepository: Sendable {
         return customer
     }
 
-    /// One page and the exact number of matches, in one statement. Without a search, group or time
-    /// filter the count is read from `customer_counter` instead of counting rows.
-    ///
-    /// With a filter, the matches are found once: their ids and ordering column are kept (a MATERIALIZED
-    /// CTE), counted, and the page is cut from them. Counting and paging as two scans did the work twice,
-    /// and the page's scan could be a walk down the created_at index that filters row by row: with
-    /// `q=mar` and the newest 139,000 customers not matching it read 139,000 rows for 20 (91 of 104 ms).
-    public func list(_ query: CustomerListQuery) async throws -> (customers: [Customer], count: Int) {
-        if query.limit == 0 {
-            let countOnly: SQL =
-                query.isCountedByCounter
-                ? Self.counterTotal(query) : "SELECT count(*) FROM customer c WHERE \(query.conditions)"
-            let total = try await run(countOnly, mayBeSlow: !query.isCountedByCounter)
-            return ([], try total.first!.decode(Int.self, at: 0))
-        }
-        let statement: SQL =
-            query.isCountedByCounter
-            ? """
-            SELECT (\(Self.counterTotal(query))) AS total, page.*
-            FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL (
-                SELECT \(Customer.columns) FROM customer c WHERE \(query.conditions)
-                ORDER BY \(query.orderBy("c")) LIMIT \(query.limit) OFFSET \(query.offset)
-            ) AS page ON true
-            ORDER BY \(query.orderBy("page"))
-            """
-            : """
-            WITH matches AS MATERIALIZED (SELECT \(query.orderKeys("c")) FROM customer c WHERE \(query.conditions))
-            SELECT (SELECT count(*) FROM matches) AS total, page.*
-            FROM (SELECT 1) AS one
-            LEFT JOIN LATERAL (
-                SELECT \(Customer.columns) FROM customer c
-                WHERE c.id IN (SELECT m.id FROM matches m ORDER BY \(query.orderBy("m")) LIMIT \(query.limit) OFFSET \(query.offset))
-            ) AS page ON true
-            ORDER BY \(query.orderBy("page"))
-            """
-        let rows = try await run(statement, mayBeSlow: !query.isCountedByCounter || query.offset > 10_000)
-        guard let first = rows.first else { return ([], 0) }
-        let total = try first.decode(Int.self, at: 0)
-        var customers: [Customer] = []
-        customers.reserveCapacity(rows.rowCount)
-        for row in rows.rows where !row.result.isNull(row: row.index, column: 1) {
-            customers.append(try Customer(row: row, offset: 1))
-        }
-        return (customers, total)
-    }
-
-    /// The number of live customers (with the has_account filter, if any) from the counter's slots.
-    private static func counterTotal(_ query: CustomerListQuery) -> SQL {
-        "SELECT coalesce(sum(live), 0)::bigint FROM customer_counter WHERE \(query.hasAccount)::boolean IS NULL OR has_account = \(query.hasAccount)::boolean"
-    }
-
-    /// A statement that may take long (a search or filter counts every match; a deep OFFSET walks the
-    /// index) runs on a leased connection of its own: on a pipelined connection it would hold up every
-    /// statement batched behind it.
-    private func run(_ sql: SQL, mayBeSlow: Bool) async throws -> QueryResult {
-        guard mayBeSlow else { return try await database.query(sql) }
-        return try await database.withConnection { connection in try await connection.query(sql) }
-    }
-
     /// Inserts the customer and its `customer.created` event in one statement. A live customer with an
     /// account and the same email makes it `duplicateEmail` (the unique index decides, so two racing
     /// requests get the same answer).

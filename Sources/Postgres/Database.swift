@@ -24,8 +24,8 @@ public final class Database: Sendable {
     public let options: ConnectionOptions
     public let configuration: PoolConfiguration
     private let queue: StatementQueue
-    private let leases: LeasePool
-    private let executor: BlockingExecutor
+    let leases: LeasePool
+    let executor: BlockingExecutor
     private let statistics = PoolStatistics()
 
     public init(options: ConnectionOptions, configuration: PoolConfiguration = PoolConfiguration()) {

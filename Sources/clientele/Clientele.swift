@@ -6,7 +6,7 @@ import ArgumentParser
 struct Clientele: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Customer management admin API (Medusa v1 compatible) on PostgreSQL.",
-        subcommands: [Migrate.self, Serve.self, Worker.self, User.self, Seed.self, Secrets.self])
+        subcommands: [Migrate.self, Serve.self, Worker.self, User.self, Seed.self, Secrets.self, Export.self, Import.self])
 
     /// ArgumentParser's own `main`, except that under LOG_FORMAT=json a command line it refuses is reported as
     /// one JSON error line like any other stop (help and version output stay text: a person asked for them).

@@ -48,8 +48,10 @@ struct Serve: ParsableCommand {
         let dependencies = AdminAPIDependencies(
             database: database, logger: logger, maxBodySize: settings.maxBodySize,
             passwordHasher: settings.passwordHasher, auth: AuthService(database: database, configuration: settings.auth),
-            secureCookies: settings.secureCookies, adminCORS: settings.adminCORS, metrics: metrics,
-            credentialCacheTTL: Double(settings.credentialCacheTTL), debugRoutes: settings.debugRoutes)
+            listCursorSecret: settings.auth.jwtSecret, secureCookies: settings.secureCookies,
+            adminCORS: settings.adminCORS, metrics: metrics,
+            credentialCacheTTL: Double(settings.credentialCacheTTL), debugRoutes: settings.debugRoutes,
+            importMaxBytes: settings.importMaxBytes)
         return server.run(
             makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
             onStop: { database.shutdown() })
@@ -72,6 +74,7 @@ struct ServeSettings: Sendable {
     let secureCookies: Bool
     let adminCORS: Set<String>
     let credentialCacheTTL: Int
+    let importMaxBytes: Int
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
         databaseURL = environment.requiredConnectionString("DATABASE_URL")
@@ -98,6 +101,7 @@ struct ServeSettings: Sendable {
         preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
         statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
         maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
+        importMaxBytes = environment.int("IMPORT_MAX_BYTES", default: 100 * 1_048_576, range: 1...1_073_741_824)
         debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
         passwordHasher = PasswordHasherSetting.read(environment)
         do {

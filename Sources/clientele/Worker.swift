@@ -1,9 +1,11 @@
 import ArgumentParser
+import Customers
 import Dispatch
 import Foundation
 import Jobs
 import Logging
 import Mail
+import Passwords
 import Postgres
 
 struct Worker: ParsableCommand {
@@ -28,7 +30,7 @@ struct Worker: ParsableCommand {
         var logger = Logger(label: "clientele.worker")
         logger[metadataKey: "process"] = "worker"
         let transport = makeTransport(settings, logger: logger)
-        let handlers: JobHandlers
+        var handlers: JobHandlers
         do {
             handlers = .clientele(welcomeEmail: try WelcomeEmailHandler(settings: settings.welcome, transport: transport))
         } catch {
@@ -41,6 +43,14 @@ struct Worker: ParsableCommand {
                 url: settings.databaseURL, applicationName: "clientele-worker/\(getpid())",
                 usePreparedStatements: settings.preparedStatements, statementTimeout: settings.statementTimeout),
             configuration: settings.pool)
+        // Imports live with the customers (whose SQL they write), so they are registered here, not in Jobs.
+        handlers.register(
+            CustomerImportHandler.kind,
+            CustomerImportHandler(
+                importer: CustomerImporter(
+                    database: database, hashing: PasswordHashing(hasher: settings.passwordHasher),
+                    batchSize: settings.importBatchSize),
+                workSeconds: settings.importAttemptSeconds))
         var configuration = JobRunnerConfiguration(
             workerName: name,
             listenOptions: ConnectionOptions(url: settings.listenURL, applicationName: "clientele-worker-listen/\(getpid())"))
@@ -109,6 +119,9 @@ struct WorkerSettings {
     let smtpURL: String?
     let welcome: WelcomeEmailSettings
     let heartbeatFile: String?
+    let passwordHasher: PasswordHasher
+    let importBatchSize: Int
+    let importAttemptSeconds: Int
 
     init(_ environment: Environment, concurrency: Int?) {
         databaseURL = environment.requiredConnectionString("DATABASE_URL")
@@ -124,6 +137,11 @@ struct WorkerSettings {
         self.concurrency = concurrency ?? environment.int("WORKER_CONCURRENCY", default: 16, range: 1...1000)
         gracefulTimeout = Double(environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...86400))
         heartbeatFile = environment.string("WORKER_HEARTBEAT_FILE")
+        passwordHasher = PasswordHasherSetting.read(environment)
+        importBatchSize = environment.int(
+            "IMPORT_BATCH_SIZE", default: CustomerImporter.defaultBatchSize, range: 1...100_000)
+        importAttemptSeconds = environment.int(
+            "IMPORT_ATTEMPT_SECONDS", default: CustomerImportHandler.defaultWorkSeconds, range: 1...86_400)
 
         transport = environment.string("MAIL_TRANSPORT") ?? "log"
         guard transport == "log" || transport == "smtp" || (transport.hasPrefix("file:") && transport.count > 5) else {

@@ -227,7 +227,11 @@ def assert_group(group, relations=()):
 
 
 def assert_list(payload, key, offset, limit):
-    assert set(payload) == {key, "count", "offset", "limit"}, sorted(payload)
+    """The list envelope; customer lists (cursor pages, API.md) also carry `next_cursor`."""
+    cursor = {"next_cursor"} if key == "customers" else set()
+    assert set(payload) == {key, "count", "offset", "limit"} | cursor, sorted(payload)
+    if cursor:
+        assert payload["next_cursor"] is None or isinstance(payload["next_cursor"], str), payload["next_cursor"]
     assert isinstance(payload[key], list)
     assert isinstance(payload["count"], int) and not isinstance(payload["count"], bool)
     assert payload["offset"] == offset

@@ -158,7 +158,7 @@ def test_views_are_read_only_and_commented(data_db):
            OR (a.attname IS NOT NULL AND col_description(c.oid, a.attnum) IS NULL)""")
     assert uncommented == ""
     for view in ("customer_totals", "customers_per_day", "recent_customers", "customer_group_sizes", "queue",
-                 "discarded_jobs", "email_deliveries", "expired_leases", "connections"):
+                 "discarded_jobs", "email_deliveries", "expired_leases", "connections", "imports", "exports"):
         for statement in (f"UPDATE inspect.{view} SET {first_column(data_db, view)} = NULL",
                           f"DELETE FROM inspect.{view}"):
             with pytest.raises(subprocess.CalledProcessError):
@@ -169,5 +169,39 @@ def first_column(db, view):
     return db.sql(f"SELECT attname FROM pg_attribute WHERE attrelid = 'inspect.{view}'::regclass AND attnum = 1")
 
 
+def test_imports_with_their_progress(data_db):
+    data_db.sql("""
+        INSERT INTO job (id, kind, state, attempt, attempted_by, errors) VALUES
+          (9001, 'customer.import', 'running', 2, 'host-c/9',
+           '[{"at": "2026-01-01T00:00:00Z", "attempt": 1, "error": "lease expired"}]'),
+          (9002, 'customer.import', 'discarded', 10, 'host-c/9', '[]');
+        INSERT INTO customer_import (id, state, on_conflict, welcome_email, columns, rows_total, rows_done, rows_created,
+                                     rows_skipped, rows_failed, bytes, job_id, created_at, started_at, updated_at)
+        VALUES ('cimp_run', 'running', 'skip', false, '{email}', 1000, 250, 200, 30, 20, 2048, 9001,
+                now() - interval '1 minute', now() - interval '50 seconds', now() - interval '40 seconds'),
+               ('cimp_gone', 'running', 'update', true, '{email}', 10, 0, 0, 0, 0, 10, 9002,
+                now() - interval '2 minutes', NULL, now() - interval '2 minutes');
+    """)
+    columns, rows = run_file(data_db, "imports.sql")
+    assert columns == ["id", "state", "rows_done", "rows_total", "percent_done", "rows_created", "rows_updated",
+                       "rows_skipped", "rows_failed", "rows_per_second", "on_conflict", "size", "created_at",
+                       "job_attempt", "worker", "last_job_error"]
+    assert [r[:5] for r in rows] == [["cimp_run", "running", "250", "1000", "25.0"],
+                                     ["cimp_gone", "failed", "0", "10", "0.0"]]
+    assert rows[0][9] == "25" and rows[0][11] == "2048 bytes" and rows[0][13:] == ["2", "host-c/9", "lease expired"]
+
+
+def test_exports_running_now(data_db):
+    import psycopg
+    with psycopg.connect(data_db.url, application_name="clientele-export/77") as exporting:
+        exporting.execute("BEGIN")
+        exporting.execute("SELECT 1")
+        columns, rows = run_file(data_db, "exports.sql")
+    assert columns == ["backend_pid", "process_id", "client_address", "started_at", "running_for", "state"]
+    assert [r[1:3] + r[5:] for r in rows] == [["77", "127.0.0.1", "idle in transaction"]]
+    assert run_file(data_db, "exports.sql")[1] == []
+
+
 TESTED = ["customers.sql", "customers-per-day.sql", "recent-customers.sql", "groups.sql", "queue.sql",
-          "discarded-jobs.sql", "email-deliveries.sql", "expired-leases.sql", "connections.sql", "job-failures.sql"]
+          "discarded-jobs.sql", "email-deliveries.sql", "expired-leases.sql", "connections.sql", "job-failures.sql",
+          "imports.sql", "exports.sql"]

@@ -273,3 +273,43 @@ def test_service_routes_match_their_documented_media_types(server, document):
         assert response.headers["Content-Type"].startswith(media), (path, response.headers)
         assert media in document["paths"][path]["get"]["responses"]["200"]["content"], path
     assert requests.get(server.url + "/health", timeout=30).text == "OK"
+
+
+def test_cursor_export_and_import_responses_validate_against_their_schemas(server, db, document):
+    """Issue 17's routes: a cursor page, the export's CSV, an import's 202, its reads and their errors."""
+    if db.sql(f"SELECT count(*) FROM \"user\" WHERE email = '{ADMIN_EMAIL}'") == "0":
+        headers = auth_headers(server, db)
+    else:
+        login = requests.post(server.url + "/admin/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                              timeout=60)
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+    def call(method, path, **kwargs):
+        kwargs["headers"] = {**headers, **kwargs.get("headers", {})}
+        return requests.request(method, server.url + path, timeout=60, **kwargs)
+
+    for _ in range(3):
+        assert call("POST", "/admin/customers", json=customer_body()).status_code == 201
+    first = assert_documented(document, call("GET", "/admin/customers", params={"limit": 2}), "/admin/customers", "get")
+    second = call("GET", "/admin/customers", params={"limit": 2, "cursor": first["next_cursor"]})
+    assert assert_documented(document, second, "/admin/customers", "get")["offset"] == 0
+    assert_documented(document, call("GET", "/admin/customers", params={"cursor": "forged"}), "/admin/customers", "get")
+    exported = call("GET", "/admin/customers/export", params={"order": "email"})
+    assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")
+    assert "text/csv" in document["paths"]["/admin/customers/export"]["get"]["responses"]["200"]["content"]
+    assert_documented(document, call("GET", "/admin/customers/export", params={"limit": 1}), "/admin/customers/export",
+                      "get")
+    created = assert_documented(
+        document, call("POST", "/admin/customers/imports", params={"on_conflict": "update"},
+                       data=b"email,first_name\r\nopenapi@example.com,Ada\r\n", headers={"Content-Type": "text/csv"}),
+        "/admin/customers/imports", "post")
+    assert_documented(document, call("POST", "/admin/customers/imports", data=b"email,x\r\n",
+                                     headers={"Content-Type": "text/csv"}), "/admin/customers/imports", "post")
+    import_id = created["import"]["id"]
+    assert_documented(document, call("GET", f"/admin/customers/imports/{import_id}"), "/admin/customers/imports/{id}",
+                      "get")
+    assert_documented(document, call("GET", "/admin/customers/imports/cimp_missing"), "/admin/customers/imports/{id}",
+                      "get")
+    assert_documented(document, call("GET", "/admin/customers/imports"), "/admin/customers/imports", "get")
+    report = call("GET", f"/admin/customers/imports/{import_id}/errors")
+    assert report.status_code == 200 and report.text == "line,email,message\r\n"

@@ -1,6 +1,8 @@
 import Auth
+import Validation
 import HTTPTypes
 import Hummingbird
+import JSON
 
 /// `/admin/auth` (session login, current user, logout) and `/admin/auth/token` (JWT), as Medusa v1.
 struct AuthRoutes {

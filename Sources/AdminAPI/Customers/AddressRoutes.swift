@@ -1,6 +1,8 @@
 import Customers
 import Hummingbird
+import JSON
 import Postgres
+import Validation
 
 /// `/admin/customers/:id/addresses` (API.md "Addresses", as Medusa v2).
 struct AddressRoutes {

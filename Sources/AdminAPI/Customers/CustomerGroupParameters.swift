@@ -1,6 +1,7 @@
 import Customers
 import Hummingbird
 import Postgres
+import Validation
 
 /// A group's own fields, in the order responses write them (`fields=`).
 enum CustomerGroupField: String, CaseIterable {

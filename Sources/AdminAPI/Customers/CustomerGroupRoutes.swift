@@ -1,6 +1,8 @@
 import Customers
 import Hummingbird
+import JSON
 import Postgres
+import Validation
 
 /// `/admin/customer-groups`, as Medusa v1.20 answers them (API.md "Customer groups"): its parameters, its
 /// messages, its idempotent delete and batch remove.
@@ -58,9 +60,9 @@ struct CustomerGroupRoutes {
         }
         table.add(.get, "/admin/customer-groups/:id/customers", on: router) { request, context in
             let id = try context.parameters.require("id")
-            var (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query))
-            // An unknown group has no members: an empty page, as in Medusa (which filters customers by it).
-            query.groupIDs = [id]
+            // An unknown group has no members: an empty page, as in Medusa (which filters customers by it). The
+            // group is part of the query a cursor is checked against.
+            let (query, shape) = try CustomerListParameters.read(QueryItems(request.uri.query), groupID: id)
             return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
         for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {

@@ -1,4 +1,5 @@
 import Customers
+import JSON
 import Postgres
 
 /// Writes customers, addresses and groups as the API's JSON.

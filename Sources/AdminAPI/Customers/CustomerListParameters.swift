@@ -1,5 +1,6 @@
 import Customers
 import Postgres
+import Validation
 
 /// Relations a customer response can include.
 enum CustomerRelation: String, CaseIterable {
@@ -42,28 +43,58 @@ extension Substring {
     }
 }
 
-/// Reads the query of a customer list (GET /admin/customers and GET /admin/customer-groups/:id/customers).
+/// Reads the query of a customer list (GET /admin/customers and GET /admin/customer-groups/:id/customers) and
+/// of the export (GET /admin/customers/export), which takes the list's filters and order only.
 enum CustomerListParameters {
     static let maximumLimit = 1000
     static let maximumSearchLength = 1000
+    static let timeKeys = Set(["created_at", "updated_at"].flatMap { field in
+        TimeBound.Comparison.allCases.map { "\(field)[\($0.rawValue)]" }
+    })
+    static let filterKeys: Set<String> = ["q", "has_account", "order", "groups", "groups[]"]
 
-    static func read(_ items: QueryItems) throws -> (query: CustomerListQuery, shape: CustomerShape) {
+    /// A list's query. `groupID` restricts it to one group's members (the group route), before a cursor is
+    /// checked against it.
+    static func read(_ items: QueryItems, groupID: String? = nil) throws -> (query: CustomerListQuery, shape: CustomerShape) {
         var validator = Validator()
-        var query = CustomerListQuery()
-        let timeKeys = Set(["created_at", "updated_at"].flatMap { field in
-            TimeBound.Comparison.allCases.map { "\(field)[\($0.rawValue)]" }
-        })
+        checkKeys(items, extra: ["limit", "offset", "cursor", "expand", "fields"], into: &validator)
+        let (limit, offset) = validator.readPage(items)
+        var query = readFilters(items, into: &validator)
+        (query.limit, query.offset) = (limit, offset)
+        let shape = CustomerShape.read(items, defaultExpand: [], into: &validator)
+        let cursor = items.value("cursor")
+        if cursor != nil && items.value("offset") != nil { validator.add("offset and cursor cannot be used together") }
+        try validator.finish()
+        if let groupID { query.groupIDs = [groupID] }
+        if let cursor { query.after = try ListCursor.decode(cursor, for: query) }
+        return (query, shape)
+    }
+
+    /// The export's query: the list's filters and order; any other key (limit, offset, cursor, expand,
+    /// fields, …) is refused like an unknown one.
+    static func readExport(_ items: QueryItems) throws -> CustomerListQuery {
+        var validator = Validator()
+        checkKeys(items, extra: [], into: &validator)
+        let query = readFilters(items, into: &validator)
+        try validator.finish()
+        return query
+    }
+
+    /// Unknown keys (and NUL characters in known ones), in the order the client sent them.
+    private static func checkKeys(_ items: QueryItems, extra: Set<String>, into validator: inout Validator) {
         for (key, value) in items.items {
-            let known =
-                ["limit", "offset", "q", "has_account", "order", "expand", "fields", "groups", "groups[]"].contains(key)
-                || timeKeys.contains(key) || isIndexedGroupKey(key)
+            let known = filterKeys.contains(key) || extra.contains(key) || timeKeys.contains(key) || isIndexedGroupKey(key)
             if !known {
                 validator.add("property \(key) should not exist")
             } else if value.utf8.contains(0) {
                 validator.add("\(key) must not contain NUL characters")
             }
         }
-        (query.limit, query.offset) = validator.readPage(items)
+    }
+
+    /// q, has_account, groups, the time bounds and order, in the order API.md lists them.
+    private static func readFilters(_ items: QueryItems, into validator: inout Validator) -> CustomerListQuery {
+        var query = CustomerListQuery()
         if let search = items.value("q"), !search.isEmpty {
             if search.count > maximumSearchLength {
                 validator.add("q must be shorter than or equal to \(maximumSearchLength) characters")
@@ -87,9 +118,7 @@ enum CustomerListParameters {
             query.orderField = field
             query.descending = descending
         }
-        let shape = CustomerShape.read(items, defaultExpand: [], into: &validator)
-        try validator.finish()
-        return (query, shape)
+        return query
     }
 
     /// `groups[0]`, `groups[1]`, … as Medusa's JS client sends them.

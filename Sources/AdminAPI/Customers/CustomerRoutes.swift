@@ -1,8 +1,10 @@
 import Customers
 import HTTPTypes
 import Hummingbird
+import JSON
 import Passwords
 import Postgres
+import Validation
 
 /// `/admin/customers`: list, retrieve, create, update, delete (Medusa v1, API.md "Customers").
 struct CustomerRoutes {
@@ -29,13 +31,16 @@ struct CustomerRoutes {
         return try await Self.listResponse(query, shape: shape, customers: customers)
     }
 
-    /// `{"customers": [...], "count", "offset", "limit"}` for a list query (also a group's members).
+    /// `{"customers": [...], "count", "offset", "limit", "next_cursor"}` for a list query (also a group's
+    /// members); `next_cursor` continues after this page in the same filters and order.
     static func listResponse(_ query: CustomerListQuery, shape: CustomerShape, customers: CustomerRepository) async throws -> Response {
-        var (page, count) = try await customers.list(query)
-        try await CustomerRelations(customers: customers).load(shape.expand, into: &page)
-        return .page("customers", page, count: count, offset: query.offset, limit: query.limit, bytesPerItem: 512) {
-            CustomerJSON.write($0, shape: shape, into: &$1)
-        }
+        var page = try await customers.list(query)
+        try await CustomerRelations(customers: customers).load(shape.expand, into: &page.customers)
+        let nextCursor = page.next.map { ListCursor.encode($0, for: query) }
+        return .page(
+            "customers", page.customers, count: page.count, offset: query.offset, limit: query.limit,
+            nextCursor: .some(nextCursor), bytesPerItem: 512
+        ) { CustomerJSON.write($0, shape: shape, into: &$1) }
     }
 
     func retrieve(_ request: Request, id: String) async throws -> Response {
@@ -61,22 +66,17 @@ struct CustomerRoutes {
 
     func create(_ request: Request) async throws -> Response {
         var request = request
-        var body = try BodyReader(
-            bytes: try await request.bodyBytes(limit: maxBodySize),
-            allowed: ["email", "first_name", "last_name", "password", "phone", "metadata"])
-        let email = body.email("email", required: true)
-        let firstName = body.requiredString("first_name")
-        let lastName = body.requiredString("last_name")
-        let password = body.password("password", required: true)
-        let phone = body.optionalString("phone")
-        let metadata = body.object("metadata")
+        var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: CustomerDraft.fields)
+        let draft = CustomerDraft.read(&body, rules: .create)
         try body.finish()
-        let hash = try await hasher.hash(password!)
+        guard let draft, let password = draft.password, let firstName = draft.firstName, let lastName = draft.lastName
+        else { throw APIError.unknown }  // finish() threw for every draft missing one of them
+        let hash = try await hasher.hash(password)
         do {
             let customer = try await customers.create(
                 NewCustomer(
-                    email: email!, firstName: firstName!, lastName: lastName!, phone: phone ?? nil,
-                    metadata: metadata?.jsonText, passwordHash: hash))
+                    email: draft.email, firstName: firstName, lastName: lastName, phone: draft.phone,
+                    metadata: draft.metadata, passwordHash: hash))
             var writer = JSONWriter()
             writer.beginObject()
             writer.key("customer")

@@ -1,5 +1,6 @@
 import Customers
 import Postgres
+import Validation
 
 /// Readers of the query parameters that every list route spells the same way.
 extension Validator {

@@ -1,3 +1,6 @@
+import JSON
+import Validation
+
 extension BodyReader {
     /// The ids of an array of `{"id": …}` objects (a customer update's `groups`, a batch's `customer_ids`),
     /// checked as Medusa's class-validator checks its nested `{id: string}` class, with its messages: an

@@ -12,6 +12,11 @@ struct QueryItems {
         }
     }
 
+    /// Pairs given one by one (the command line's `key=value` arguments), taken as they are.
+    init(pairs: [(key: String, value: String)]) {
+        items = pairs
+    }
+
     /// The last value of `key`, if present.
     func value(_ key: String) -> String? { items.last { $0.key == key }?.value }
 

@@ -1,5 +1,4 @@
 import Dispatch
-import Passwords
 
 /// Runs password hashing (tens of milliseconds of CPU at the default scrypt cost) on threads of its own,
 /// so that it never holds one of the few threads of Swift's cooperative pool that every request needs.

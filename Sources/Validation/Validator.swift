@@ -1,68 +1,61 @@
+import JSON
 import Postgres
 
-/// Collects validation messages of one request in the order API.md gives them (unknown keys first, then
-/// each field in its documented order) and fails with all of them joined by ", ".
-struct Validator {
-    private(set) var messages: [String] = []
+/// Input that breaks the API's rules, with every message of one request (or one imported row) joined by
+/// ", ". The API answers it 400 `invalid_data` with this message; an import records it against the row.
+public struct InvalidInput: Error, Equatable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
 
-    mutating func add(_ message: String) { messages.append(message) }
+/// Collects validation messages of one request in the order API.md gives them (unknown keys first, then
+/// each field in its documented order) and fails with all of them joined by ", ". It lives in the domain,
+/// not in AdminAPI, so that the worker validates an imported row with the very code the create route runs.
+public struct Validator: Sendable {
+    public private(set) var messages: [String] = []
+
+    public init() {}
+
+    public mutating func add(_ message: String) { messages.append(message) }
 
     /// Unknown keys, in the order the client sent them.
-    mutating func rejectUnknown(_ keys: [String], allowed: Set<String>) {
+    public mutating func rejectUnknown(_ keys: [String], allowed: Set<String>) {
         for key in keys where !allowed.contains(key) { add("property \(key) should not exist") }
     }
 
-    func finish() throws {
-        if !messages.isEmpty { throw APIError.invalidData(messages.joined(separator: ", ")) }
-    }
-}
-
-extension Validator {
-    /// `limit` (0...1000, default 50 unless the route says otherwise) and `offset` (≥ 0, default 0) of a list route.
-    mutating func readPage(_ items: QueryItems, defaultLimit: Int = 50) -> (limit: Int, offset: Int) {
-        let limit = items.value("limit").flatMap {
-            CustomerListParameters.readCount("limit", $0, maximum: CustomerListParameters.maximumLimit, into: &self)
-        } ?? defaultLimit
-        let offset = items.value("offset").flatMap {
-            CustomerListParameters.readCount("offset", $0, maximum: nil, into: &self)
-        } ?? 0
-        return (limit, offset)
-    }
-
-    /// `order`: one of `Field`'s names, `-` in front for descending; nil when absent or not allowed.
-    mutating func readOrder<Field: RawRepresentable & CaseIterable>(
-        _ items: QueryItems, _ field: Field.Type
-    ) -> (field: Field, descending: Bool)? where Field.RawValue == String {
-        guard let order = items.value("order") else { return nil }
-        let descending = order.hasPrefix("-")
-        if let chosen = Field(rawValue: descending ? String(order.dropFirst()) : order) { return (chosen, descending) }
-        add("order must be one of \(Field.allCases.map(\.rawValue).joined(separator: ", ")), optionally prefixed with -")
-        return nil
+    public func finish() throws(InvalidInput) {
+        if !messages.isEmpty { throw InvalidInput(messages.joined(separator: ", ")) }
     }
 }
 
 /// Reads and checks the fields of a JSON object body.
-struct BodyReader {
-    let object: JSONObject
-    var validator = Validator()
+public struct BodyReader {
+    public let object: JSONObject
+    public var validator = Validator()
 
     /// Parses `bytes` as a JSON object and reports its unknown keys.
-    init(bytes: [UInt8], allowed: [String]) throws {
+    public init(bytes: [UInt8], allowed: [String]) throws(InvalidInput) {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes)
         } catch {
-            throw APIError.invalidData("Invalid JSON body: \(error.message)")
+            throw InvalidInput("Invalid JSON body: \(error.message)")
         }
-        guard case .object(let object) = value else { throw APIError.invalidData("The body must be a JSON object") }
+        guard case .object(let object) = value else { throw InvalidInput("The body must be a JSON object") }
+        self.init(object: object, allowed: allowed)
+    }
+
+    /// Reads an object that is already parsed (an imported CSV row, as `CustomerDraft` builds it).
+    public init(object: JSONObject, allowed: [String]) {
         self.object = object
         validator.rejectUnknown(object.keys, allowed: Set(allowed))
     }
 
-    func has(_ key: String) -> Bool { object[key] != nil }
+    public func has(_ key: String) -> Bool { object[key] != nil }
 
     /// A string that must be present.
-    mutating func requiredString(_ key: String) -> String? {
+    public mutating func requiredString(_ key: String) -> String? {
         guard case .string(let text) = object[key] else {
             validator.add("\(key) must be a string")
             return nil
@@ -72,7 +65,7 @@ struct BodyReader {
 
     /// A string that must be present and at most `maximumLength` characters long: for a column under a
     /// btree index, whose entries PostgreSQL limits to about 2700 bytes.
-    mutating func requiredString(_ key: String, maximumLength: Int) -> String? {
+    public mutating func requiredString(_ key: String, maximumLength: Int) -> String? {
         guard let text = requiredString(key) else { return nil }
         guard text.count <= maximumLength else {
             validator.add("\(key) must be shorter than or equal to \(maximumLength) characters")
@@ -82,7 +75,7 @@ struct BodyReader {
     }
 
     /// Absent: nil. `null`: .some(nil). A string: .some(text).
-    mutating func optionalString(_ key: String) -> String?? {
+    public mutating func optionalString(_ key: String) -> String?? {
         switch object[key] {
         case nil: return nil
         case .null: return .some(nil)
@@ -94,7 +87,7 @@ struct BodyReader {
     }
 
     /// An email address, trimmed and lower-cased.
-    mutating func email(_ key: String, required: Bool) -> String? {
+    public mutating func email(_ key: String, required: Bool) -> String? {
         guard let raw = object[key] else {
             if required { validator.add("\(key) must be an email") }
             return nil
@@ -107,7 +100,7 @@ struct BodyReader {
         return email
     }
 
-    mutating func password(_ key: String, required: Bool) -> String? {
+    public mutating func password(_ key: String, required: Bool) -> String? {
         guard let raw = object[key] else {
             if required { validator.add("\(key) must be a string") }
             return nil
@@ -126,7 +119,7 @@ struct BodyReader {
 
     /// An object (metadata); `null` is treated as absent. It is stored as jsonb, which holds neither NUL
     /// nor numbers beyond PostgreSQL's `numeric`.
-    mutating func object(_ key: String) -> JSONObject? {
+    public mutating func object(_ key: String) -> JSONObject? {
         switch object[key] {
         case nil, .null: return nil
         case .object(let value):
@@ -154,7 +147,7 @@ struct BodyReader {
         return text
     }
 
-    static func containsNUL(_ value: JSONValue) -> Bool {
+    public static func containsNUL(_ value: JSONValue) -> Bool {
         switch value {
         case .string(let text): return text.utf8.contains(0)
         case .array(let elements): return elements.contains(where: containsNUL)
@@ -163,7 +156,7 @@ struct BodyReader {
         }
     }
 
-    static func numbersFitNumeric(_ value: JSONValue) -> Bool {
+    public static func numbersFitNumeric(_ value: JSONValue) -> Bool {
         switch value {
         case .number(let text): return fitsNumeric(text)
         case .array(let elements): return elements.allSatisfy(numbersFitNumeric)
@@ -175,7 +168,7 @@ struct BodyReader {
     /// Whether PostgreSQL's `numeric` (and so jsonb) takes the JSON number `text` (already valid JSON):
     /// at most 131072 digits before the decimal point and 16383 after it, as written (`1e1000000` and
     /// `1e-20000` are refused by the server with 22003, which must not become a 500).
-    static func fitsNumeric(_ text: String) -> Bool {
+    public static func fitsNumeric(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         var index = 0
         func digits() -> ArraySlice<UInt8> {
@@ -215,12 +208,12 @@ struct BodyReader {
         return true
     }
 
-    func finish() throws { try validator.finish() }
+    public func finish() throws(InvalidInput) { try validator.finish() }
 }
 
 /// Email addresses as the API accepts them: trimmed, lower-cased, `local@domain` with a dotted domain.
-enum EmailAddress {
-    static func normalize(_ text: String) -> String? {
+public enum EmailAddress {
+    public static func normalize(_ text: String) -> String? {
         let email = String(text.unicodeScalars.drop(while: \.properties.isWhitespace).reversed().drop(while: \.properties.isWhitespace).reversed().map(Character.init)).lowercased()
         guard email.utf8.count <= 254, let at = email.lastIndex(of: "@") else { return nil }
         let local = email[..<at]
@@ -249,10 +242,10 @@ enum EmailAddress {
 
 extension JSONObject {
     /// The members to merge into stored metadata and the keys to remove (sent as ""), as Medusa does.
-    var metadataPatch: (set: JSONText?, remove: [String]) { metadataPatch(removingNulls: false) }
+    public var metadataPatch: (set: JSONText?, remove: [String]) { metadataPatch(removingNulls: false) }
 
     /// As `metadataPatch`; with `removingNulls`, a key sent as null is removed too (a group's metadata).
-    func metadataPatch(removingNulls: Bool) -> (set: JSONText?, remove: [String]) {
+    public func metadataPatch(removingNulls: Bool) -> (set: JSONText?, remove: [String]) {
         var set = JSONObject()
         var remove: [String] = []
         for (key, value) in members {
@@ -265,5 +258,5 @@ extension JSONObject {
         return (set.count > 0 ? JSONText(JSONWriter.text(of: .object(set))) : nil, remove)
     }
 
-    var jsonText: JSONText { JSONText(JSONWriter.text(of: .object(self))) }
+    public var jsonText: JSONText { JSONText(JSONWriter.text(of: .object(self))) }
 }
