@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import AdminPage
 import Auth
+import CustomerImports
 import Customers
 import Jobs
 import Passwords
@@ -76,7 +77,7 @@ public enum AdminApplication {
             auth: dependencies.auth, cookie: SessionCookie(secure: dependencies.secureCookies),
             maxBodySize: dependencies.maxBodySize
         ).register(on: &routes)
-        let customers = CustomerRepository(database: dependencies.database)
+        let customers = CustomerRepository(database: dependencies.database, events: JobQueue.events())
         CustomerExportRoutes(database: dependencies.database).register(on: &routes)
         CustomerImportRoutes(
             imports: CustomerImportRepository(database: dependencies.database), database: dependencies.database,

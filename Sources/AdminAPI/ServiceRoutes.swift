@@ -15,14 +15,12 @@ struct ServiceRoutes {
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
         }
         routes.add(.get, "/ready", .open) { _, _ -> Response in
-            do {
-                try await database.query("SELECT 1")
-                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready")))
-            } catch {
+            guard await database.answers() else {
                 var unavailable = APIError.serviceUnavailable
                 unavailable.headers[.retryAfter] = "1"
                 return unavailable.response
             }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
         routes.add(.get, "/metrics", .open) { _, context -> Response in
             // The queue's state needs the database (a leased connection, a deadline of its own); without it

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustomerImports
 import Customers
 import Foundation
 import Jobs

@@ -1,4 +1,5 @@
 import CSV
+import CustomerImports
 import Customers
 import HTTPTypes
 import Hummingbird
