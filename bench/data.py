@@ -17,6 +17,7 @@ the baseline it is judged against, measured in the same run on the same machine.
 import argparse
 import math
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -29,7 +30,7 @@ import urllib.parse
 
 import requests
 
-JWT_SECRET = "bench-data-secret-that-is-long-enough-0123456789"
+JWT_SECRET = secrets.token_urlsafe(32)  # a literal here would be a published secret, which serve refuses
 TOKEN = "bench-data-api-token-0123456789"
 LIMIT = 50
 PAGES = [1, 20, 10_000, "last"]
