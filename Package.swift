@@ -87,7 +87,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Jobs", "JSON", "Validation", "Passwords", "CSV"]),
+        // The domain: customers, groups, addresses, their SQL, and the CSV export. Its events are recorded through
+        // `SQLEvents` (Postgres), so it knows nothing of the queue that reads them.
+        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Validation", "CSV"]),
+        // The CSV import: upload staging, the batch importer and its job handler (a job of the queue, hence here
+        // and not in the domain).
+        .target(
+            name: "CustomerImports",
+            dependencies: ["Customers", "Postgres", "Identifiers", "Jobs", "JSON", "Validation", "Passwords", "CSV"]),
         // `clientele seed`: bulk fake customers generated server-side; no jobs, so no welcome emails.
         .target(name: "Seeding", dependencies: ["Postgres", "Identifiers"]),
         .target(
@@ -112,8 +119,8 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "Postgres", "Customers", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage", "JSON",
-                "Validation",
+                "Postgres", "Customers", "CustomerImports", "Auth", "Passwords", "SharedMetrics", "Jobs", "AdminPage",
+                "JSON", "Validation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -127,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "clientele",
             dependencies: [
-                "Postgres", "Customers", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail", "SharedMetrics",
+                "Postgres", "Customers", "CustomerImports", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
+                "SharedMetrics",
                 "Seeding", "SQLMigrations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -151,6 +159,16 @@ let package = Package(
         ),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Postgres", "Mail", "TestSupport"]),
         .testTarget(name: "AdminPageTests", dependencies: ["AdminPage"]),
+        // The admin API in process (HummingbirdTesting), against the real database.
+        .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI", "Auth", "Passwords", "Postgres", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import AdminPage
 import Auth
+import CustomerImports
 import Customers
 import Jobs
 import Passwords
@@ -54,50 +55,61 @@ public struct AdminAPIDependencies: Sendable {
     }
 }
 
-/// Builds the admin API: the router with every route, behind the request lifecycle middleware.
+/// Builds the admin API: the router with every route, each in its group (RouteRegistry), wrapped by the
+/// request lifecycle.
 public enum AdminApplication {
-    public static func makeRouter(_ dependencies: AdminAPIDependencies) -> Router<AdminContext> {
+    /// The router and the list of its routes.
+    static func makeRouter(_ dependencies: AdminAPIDependencies) -> (Router<AdminContext>, Endpoints) {
         let router = Router(context: AdminContext.self)
-        let routes = RouteTable()
         ListCursor.configure(secret: dependencies.listCursorSecret)
-        router.middlewares.add(
-            RequestLifecycleMiddleware(
-                logger: dependencies.logger, routes: routes, date: HTTPDate(), maxBodySize: dependencies.maxBodySize,
-                metrics: dependencies.metrics, database: dependencies.database))
+        // Middleware of the router runs for every route registered after it, and for the router's 404.
+        router.middlewares.add(APIErrorMiddleware(logger: dependencies.logger, maxBodySize: dependencies.maxBodySize))
         if !dependencies.adminCORS.isEmpty {
             router.middlewares.add(AdminCORSMiddleware(allowedOrigins: dependencies.adminCORS))
         }
-        router.middlewares.add(
-            AuthenticationMiddleware(auth: dependencies.auth, cache: CredentialCache(ttl: dependencies.credentialCacheTTL)))
-        ServiceRoutes(database: dependencies.database, metrics: dependencies.metrics).register(on: router, table: routes)
+        var routes = RouteRegistry(
+            router: router,
+            authentication: AuthenticationMiddleware(
+                auth: dependencies.auth, cache: CredentialCache(ttl: dependencies.credentialCacheTTL)),
+            bodyLimit: dependencies.maxBodySize)
+        ServiceRoutes(database: dependencies.database, metrics: dependencies.metrics).register(on: &routes)
         AuthRoutes(
             auth: dependencies.auth, cookie: SessionCookie(secure: dependencies.secureCookies),
             maxBodySize: dependencies.maxBodySize
-        ).register(on: router, table: routes)
-        let customers = CustomerRepository(database: dependencies.database)
-        // Before the customer routes: their `/admin/customers/:id` would also match these paths in the route
-        // table that numbers routes for the metrics (the router itself prefers the constant segment).
-        CustomerExportRoutes(database: dependencies.database).register(on: router, table: routes)
+        ).register(on: &routes)
+        let customers = CustomerRepository(database: dependencies.database, events: JobQueue.events())
+        CustomerExportRoutes(database: dependencies.database).register(on: &routes)
         CustomerImportRoutes(
             imports: CustomerImportRepository(database: dependencies.database), database: dependencies.database,
             maxBytes: dependencies.importMaxBytes
-        ).register(on: router, table: routes)
+        ).register(on: &routes)
         let customerRoutes = CustomerRoutes(
             customers: customers, hasher: dependencies.passwordHashing, maxBodySize: dependencies.maxBodySize)
-        customerRoutes.register(on: router, table: routes)
+        customerRoutes.register(on: &routes)
         AddressRoutes(
             addresses: AddressRepository(database: dependencies.database), maxBodySize: dependencies.maxBodySize
-        ).register(on: router, table: routes)
+        ).register(on: &routes)
         CustomerGroupRoutes(
             groups: CustomerGroupRepository(database: dependencies.database),
             customers: customers, maxBodySize: dependencies.maxBodySize
-        ).register(on: router, table: routes)
-        OperationsRoutes(inspection: QueueInspection(database: dependencies.database)).register(on: router, table: routes)
-        AdminPageRoutes(bundle: adminPage).register(on: router, table: routes)
+        ).register(on: &routes)
+        OperationsRoutes(inspection: QueueInspection(database: dependencies.database)).register(on: &routes)
+        AdminPageRoutes(bundle: adminPage).register(on: &routes)
         if dependencies.debugRoutes {
-            DebugRoutes(customers: customerRoutes, database: dependencies.database).register(on: router, table: routes)
+            DebugRoutes(customers: customerRoutes, database: dependencies.database).register(on: &routes)
         }
-        return router
+        routes.addNotAllowedAnswers()
+        return (router, routes.endpoints())
+    }
+
+    /// The whole API as one responder: the request lifecycle around the router.
+    public static func makeHTTPResponder(_ dependencies: AdminAPIDependencies) -> some HTTPResponder<AdminContext> {
+        let (router, endpoints) = makeRouter(dependencies)
+        return AdminResponder(
+            router: router.buildResponder(),
+            lifecycle: RequestLifecycle(
+                logger: dependencies.logger, endpoints: endpoints, date: HTTPDate(), metrics: dependencies.metrics,
+                database: dependencies.database))
     }
 
     /// The admin page compiled into the binary, with its hashes computed once per process. Its files are
@@ -112,12 +124,22 @@ public enum AdminApplication {
 
     /// The responder a worker's HTTP server runs for each request.
     public static func makeResponder(_ dependencies: AdminAPIDependencies) -> HTTPChannelHandler.Responder {
-        let responder = makeRouter(dependencies).buildResponder()
+        let responder = makeHTTPResponder(dependencies)
         let logger = dependencies.logger
         return { request, writer, channel in
             let context = AdminContext(source: .init(channel: channel, logger: logger))
             let response = try await responder.respond(to: request, context: context)
             try await writer.write(response: response.head, body: response.body)
         }
+    }
+}
+
+/// The request lifecycle around the router's responder.
+struct AdminResponder<Router: HTTPResponder<AdminContext>>: HTTPResponder {
+    let router: Router
+    let lifecycle: RequestLifecycle
+
+    func respond(to request: Request, context: AdminContext) async throws -> Response {
+        try await lifecycle.respond(to: request, context: context, next: router)
     }
 }

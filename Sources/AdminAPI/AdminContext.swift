@@ -10,6 +10,9 @@ public struct AdminContext: RequestContext {
     public var requestID: String = ""
     /// The admin user, once authenticated.
     public var user: AdminUser?
+    /// Every route of the router (for `/metrics` and `/debug/routes`), given to each request by
+    /// RequestLifecycle, as the list is complete only once the router is.
+    var endpoints = Endpoints([])
     /// The client's address, for login throttling.
     public let remoteAddress: String
 

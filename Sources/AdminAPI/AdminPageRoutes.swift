@@ -15,13 +15,13 @@ struct AdminPageRoutes {
 
     let bundle: AdminPageBundle
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
+    func register(on routes: inout RouteRegistry) {
         let index = bundle.index
-        table.add(.get, "/app", on: router) { _, _ in
+        routes.add(.get, "/app", .open) { _, _ in
             // Revalidated every time: it is what names the current assets.
             Self.response(index, cacheControl: "no-cache")
         }
-        table.add(.get, "/app/assets/:file", on: router) { _, context in
+        routes.add(.get, "/app/assets/:file", .open) { _, context in
             let file = try context.parameters.require("file")
             guard let asset = bundle.assets[file] else { throw APIError.notFound("Asset \(file) was not found") }
             // The name changes with the content, so a cached copy is never stale.

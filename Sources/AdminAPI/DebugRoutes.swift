@@ -13,13 +13,13 @@ struct DebugRoutes {
     let customers: CustomerRoutes
     let database: Database
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/debug/sleep", on: router) { request, _ -> Response in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/debug/sleep", .open) { request, _ -> Response in
             let milliseconds = min(60_000, max(0, request.uri.queryParameters["ms"].flatMap { Int(String($0)) } ?? 0))
             try await Task.sleep(for: .milliseconds(milliseconds))
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(milliseconds)")))
         }
-        table.add(.get, "/debug/db-sleep", on: router) { request, _ -> Response in
+        routes.add(.get, "/debug/db-sleep", .open) { request, _ -> Response in
             let query = request.uri.queryParameters
             guard let seconds = query["seconds"].flatMap({ Double(String($0)) }), (0...3600).contains(seconds),
                 let path = Database.Path(rawValue: query["path"].map(String.init) ?? "leased")
@@ -27,10 +27,10 @@ struct DebugRoutes {
             try await database.sleepOnServer(seconds: seconds, path: path)
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(seconds) s on the \(path) path")))
         }
-        table.add(.get, "/debug/routes", on: router) { _, _ in
+        routes.add(.get, "/debug/routes", .open) { _, context in
             var writer = JSONWriter()
             writer.beginArray()
-            for route in table.routes {
+            for route in context.endpoints.all {
                 writer.beginObject()
                 writer.key("method"); writer.string("\(route.method)")
                 writer.key("path"); writer.string(route.path)
@@ -39,7 +39,7 @@ struct DebugRoutes {
             writer.endArray()
             return Response.json(writer)
         }
-        table.add(.get, "/debug/customers/:id", on: router) { request, context in
+        routes.add(.get, "/debug/customers/:id", .open) { request, context in
             try await customers.retrieve(request, id: context.parameters.require("id"))
         }
     }

@@ -9,8 +9,8 @@ import Validation
 struct OperationsRoutes {
     let inspection: QueueInspection
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/admin/operations", on: router) { request, _ in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/admin/operations", .signedIn) { request, _ in
             try Validator.rejectAnyQuery(request)
             return Response.json(Self.json(try await inspection.overview()))
         }

@@ -10,30 +10,28 @@ struct ServiceRoutes {
     /// Seconds the queue's count may take on a scrape before it is cancelled and left out.
     static let jobCountTimeout = 2.0
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/health", on: router) { _, _ in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/health", .open) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "OK")))
         }
-        table.add(.get, "/ready", on: router) { _, _ -> Response in
-            do {
-                try await database.query("SELECT 1")
-                return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready")))
-            } catch {
+        routes.add(.get, "/ready", .open) { _, _ -> Response in
+            guard await database.answers() else {
                 var unavailable = APIError.serviceUnavailable
                 unavailable.headers[.retryAfter] = "1"
                 return unavailable.response
             }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ready")))
         }
-        table.add(.get, "/metrics", on: router) { _, _ -> Response in
+        routes.add(.get, "/metrics", .open) { _, context -> Response in
             // The queue's state needs the database (a leased connection, a deadline of its own); without it
             // the scrape still answers, without those lines.
             let jobs = (try? await JobQueue.countByState(on: database, timeout: Self.jobCountTimeout)) ?? []
-            let text = metrics.exposition(routes: table.routes.map { ("\($0.method)", $0.path) }, jobs: jobs)
+            let text = metrics.exposition(routes: context.endpoints.all.map { ("\($0.method)", $0.path) }, jobs: jobs)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        table.add(.get, "/openapi.json", on: router) { _, _ in
+        routes.add(.get, "/openapi.json", .open) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))

@@ -1,5 +1,4 @@
 import Identifiers
-import Jobs
 import Postgres
 
 /// What a new customer is made of (already validated).
@@ -41,16 +40,14 @@ public struct CustomerPatch: Sendable {
 
 /// All SQL about customers. Single statements go through the pipelined path; an update, which reads
 /// before it writes, runs in a transaction. Every change records its event (a `job` row) in the same
-/// transaction or statement.
+/// transaction or statement, through `events` (the job queue's, `JobQueue.events()`, in the product).
 public struct CustomerRepository: Sendable {
     let database: Database
-    let notifications: NotifyThrottle
+    let events: SQLEvents
 
-    /// `notifications` decides which events wake the worker at once (by default: at most one NOTIFY per
-    /// 5 ms of this process; see `NotifyThrottle`).
-    public init(database: Database, notifications: NotifyThrottle = NotifyThrottle(interval: 0.005)) {
+    public init(database: Database, events: SQLEvents) {
         self.database = database
-        self.notifications = notifications
+        self.events = events
     }
 
     public func find(id: String) async throws -> Customer? {
@@ -91,9 +88,7 @@ public struct CustomerRepository: Sendable {
                             true, \(new.metadata)::jsonb)
                     RETURNING *
                 ), event AS (
-                    \(JobQueue.enqueueStatement(
-                        kind: "customer.created", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c",
-                        notify: notifications.shouldNotify()))
+                    \(events.record("customer.created", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c"))
                 )
                 SELECT \(Customer.columns), (SELECT count(*) FROM event) FROM c
                 """)
@@ -153,8 +148,8 @@ public struct CustomerRepository: Sendable {
             } catch let error as PostgresError where error.isUniqueViolation {
                 throw CustomerError.duplicateEmail
             }
-            try await JobQueue.enqueue(
-                NewJob(kind: "customer.updated", args: try JSONText(encoding: ["customer_id": id])), on: connection)
+            try await connection.query(
+                events.record("customer.updated", argsFrom: "SELECT jsonb_build_object('customer_id', \(id)::text) AS args"))
             return try Customer(row: rows.first!)
         }
     }
@@ -169,9 +164,7 @@ public struct CustomerRepository: Sendable {
                 WHERE id = \(id) AND deleted_at IS NULL
                 RETURNING id
             ), event AS (
-                \(JobQueue.enqueueStatement(
-                    kind: "customer.deleted", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c",
-                    notify: notifications.shouldNotify()))
+                \(events.record("customer.deleted", argsFrom: "SELECT jsonb_build_object('customer_id', id) AS args FROM c"))
             )
             SELECT id, (SELECT count(*) FROM event) FROM c
             """)

@@ -90,22 +90,26 @@ public struct PasswordHasher: Sendable {
     }
 
     /// Does the work of one `verify` at the default scheme and throws it away. Called when there is no
-    /// stored hash (an unknown email), so that answer takes as long as a wrong password does.
-    public static func dummyVerify(_ password: String) {
+    /// stored hash (an unknown email), so that answer takes as long as a wrong password does. True when the
+    /// work was done: false only if the key derivation failed (parameters it does not support), which would
+    /// make the answer fast.
+    @discardableResult public static func dummyVerify(_ password: String) -> Bool {
         PasswordHasher().dummyVerify(password)
     }
 
     /// Does the work of one `verify` at this hasher's scheme and throws it away (see the static form).
-    public func dummyVerify(_ password: String) {
+    @discardableResult public func dummyVerify(_ password: String) -> Bool {
         let salt = Self.randomBytes(count: 16)
         let expected = Self.randomBytes(count: 32)
+        let actual: [UInt8]
         switch scheme {
         case .scrypt(let logN, let r, let p):
-            let actual = (try? ScryptParameters.derive(password: Array(password.utf8), salt: salt, logN: logN, r: r, p: p, length: 32)) ?? []
-            _ = constantTimeEquals(actual, expected)
+            actual = (try? ScryptParameters.derive(password: Array(password.utf8), salt: salt, logN: logN, r: r, p: p, length: 32)) ?? []
         case .unsafeFastSHA256:
-            _ = constantTimeEquals(Self.fastDigest(password, salt: salt), expected)
+            actual = Self.fastDigest(password, salt: salt)
         }
+        _ = constantTimeEquals(actual, expected)
+        return !actual.isEmpty  // empty only when the derivation refused the parameters
     }
 
     static func fastDigest(_ password: String, salt: [UInt8]) -> [UInt8] {

@@ -1,19 +1,19 @@
 import Postgres
 
 extension Environment {
-    /// A connection string setting (`DATABASE_URL`) that must be set; see `connectionString(_:)`.
-    func requiredConnectionString(_ name: String) -> String {
-        let value = required(name)
-        checkConnectionString(name, value)
+    /// DATABASE_URL, which every command needs; see `connectionString(_:)`.
+    var databaseURL: String {
+        let value = required(.databaseURL)
+        checkConnectionString(Setting.databaseURL.rawValue, value)
         return value
     }
 
     /// A connection string setting (`DATABASE_LISTEN_URL`), or nil when unset. One that libpq cannot parse
     /// stops the process at start with a line naming the variable and libpq's reason (its password replaced by
     /// `***`), instead of a bare parser message later from whichever connection comes first.
-    func connectionString(_ name: String) -> String? {
-        guard let value = string(name) else { return nil }
-        checkConnectionString(name, value)
+    func connectionString(_ setting: Setting) -> String? {
+        guard let value = string(setting) else { return nil }
+        checkConnectionString(setting.rawValue, value)
         return value
     }
 

@@ -8,13 +8,13 @@ struct Environment {
         self.values = values
     }
 
-    func string(_ name: String) -> String? {
-        guard let value = values[name], !value.isEmpty else { return nil }
+    func string(_ setting: Setting) -> String? {
+        guard let value = values[setting.rawValue], !value.isEmpty else { return nil }
         return value
     }
 
-    func required(_ name: String) -> String {
-        guard let value = string(name) else { fail("\(name) is required but not set") }
+    func required(_ setting: Setting) -> String {
+        guard let value = string(setting) else { fail("\(setting.rawValue) is required but not set") }
         return value
     }
 
@@ -22,10 +22,11 @@ struct Environment {
     /// the official postgres image's POSTGRES_PASSWORD_FILE), never both. A value Clientele's repository
     /// publishes (PublishedSecrets) is refused, so a copied example or default never guards a deployment; the
     /// message names the variable, never the value.
-    func secret(_ name: String) -> String? {
-        let fileName = name + "_FILE"
+    func secret(_ setting: Setting) -> String? {
+        guard let file = setting.fileVariant else { preconditionFailure("\(setting.rawValue) has no _FILE setting") }
+        let name = setting.rawValue, fileName = file.rawValue
         let value: String
-        switch (string(name), string(fileName)) {
+        switch (string(setting), string(file)) {
         case (nil, nil): return nil
         case (_?, _?): fail("\(name) and \(fileName) are both set; set one of them")
         case (let given?, nil): value = given
@@ -44,25 +45,25 @@ struct Environment {
         return value
     }
 
-    func requiredSecret(_ name: String) -> String {
-        guard let value = secret(name) else { fail("\(name) is required but not set") }
+    func requiredSecret(_ setting: Setting) -> String {
+        guard let value = secret(setting) else { fail("\(setting.rawValue) is required but not set") }
         return value
     }
 
-    func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int> = 0...Int.max) -> Int {
-        guard let text = string(name) else { return defaultValue }
+    func int(_ setting: Setting, default defaultValue: Int, range: ClosedRange<Int> = 0...Int.max) -> Int {
+        guard let text = string(setting) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
-            fail("\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+            fail("\(setting.rawValue) must be a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
         }
         return value
     }
 
-    func bool(_ name: String, default defaultValue: Bool) -> Bool {
-        guard let text = string(name)?.lowercased() else { return defaultValue }
+    func bool(_ setting: Setting, default defaultValue: Bool) -> Bool {
+        guard let text = string(setting)?.lowercased() else { return defaultValue }
         switch text {
         case "1", "true", "on", "yes": return true
         case "0", "false", "off", "no": return false
-        default: fail("\(name) must be true or false (on/off), got \"\(text)\"")
+        default: fail("\(setting.rawValue) must be true or false (on/off), got \"\(text)\"")
         }
     }
 }

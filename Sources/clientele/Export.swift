@@ -24,7 +24,7 @@ struct Export: ParsableCommand {
         var filters: [String] = []
 
         func run() throws {
-            let url = Environment().requiredConnectionString("DATABASE_URL")
+            let url = Environment().databaseURL
             LineLogHandler.bootstrap(Environment())
             let query: CustomerListQuery
             do {

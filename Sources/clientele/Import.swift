@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustomerImports
 import Customers
 import Foundation
 import Jobs
@@ -27,11 +28,10 @@ struct Import: ParsableCommand {
 
         func run() throws {
             let environment = Environment()
-            let url = environment.requiredConnectionString("DATABASE_URL")
+            let url = environment.databaseURL
             LineLogHandler.bootstrap(environment)
             guard let conflict = ImportConflict(rawValue: onConflict) else { fail("--on-conflict must be skip or update") }
-            let batch = batchSize ?? environment.int(
-                "IMPORT_BATCH_SIZE", default: CustomerImporter.defaultBatchSize, range: 1...100_000)
+            let batch = batchSize ?? environment.importBatchSize
             guard (1...100_000).contains(batch) else { fail("--batch-size must be in 1...100000") }
             let hashing = PasswordHashing(hasher: PasswordHasherSetting.read(environment))
             guard let input = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
@@ -110,4 +110,9 @@ struct Import: ParsableCommand {
             }
         }
     }
+}
+
+extension Environment {
+    /// IMPORT_BATCH_SIZE: rows an import writes per transaction (`worker`, `clientele import`).
+    var importBatchSize: Int { int(.importBatchSize, default: CustomerImporter.defaultBatchSize, range: 1...100_000) }
 }

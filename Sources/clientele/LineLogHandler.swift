@@ -22,11 +22,11 @@ struct LineLogHandler: LogHandler {
     /// Reads LOG_LEVEL and LOG_FORMAT and installs the handler for the process. Call once per process,
     /// before any thread starts (the `serve` master calls it before it forks).
     static func bootstrap(_ environment: Environment) {
-        let levelText = environment.string("LOG_LEVEL") ?? "info"
+        let levelText = environment.string(.logLevel) ?? "info"
         guard let level = Logger.Level(rawValue: levelText.lowercased()) else {
             fail("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical, got \"\(levelText)\"")
         }
-        let formatText = environment.string("LOG_FORMAT") ?? "text"
+        let formatText = formatSetting(environment)
         guard let format = Format(rawValue: formatText.lowercased()) else {
             fail("LOG_FORMAT must be text or json, got \"\(formatText)\"")
         }
@@ -61,8 +61,11 @@ struct LineLogHandler: LogHandler {
 
     /// LOG_FORMAT as set, for output written before (or without) `bootstrap`; text when unset or malformed.
     static func configuredFormat(_ environment: Environment = Environment()) -> Format {
-        Format(rawValue: (environment.string("LOG_FORMAT") ?? "text").lowercased()) ?? .text
+        Format(rawValue: formatSetting(environment).lowercased()) ?? .text
     }
+
+    /// LOG_FORMAT as written, `text` when unset.
+    private static func formatSetting(_ environment: Environment) -> String { environment.string(.logFormat) ?? "text" }
 
     static func timestamp() -> String { Timestamp.now().iso8601Milliseconds }
 

@@ -14,8 +14,8 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         let environment = Environment()
-        let url = environment.requiredConnectionString("DATABASE_URL")
-        let folder = dir ?? environment.string("MIGRATIONS_DIR")
+        let url = environment.databaseURL
+        let folder = dir ?? environment.string(.migrationsDir)
         let firstAdmin = Self.firstAdmin(environment)
         LineLogHandler.bootstrap(environment)
         let logger = Logger(label: "clientele.migrate")
@@ -41,7 +41,7 @@ struct Migrate: ParsableCommand {
     /// ADMIN_EMAIL and ADMIN_PASSWORD (or ADMIN_PASSWORD_FILE), when both are set (one without the other is a
     /// mistake worth a stop). A password published in Clientele's repository is refused.
     static func firstAdmin(_ environment: Environment) -> (email: String, password: String)? {
-        switch (environment.string("ADMIN_EMAIL"), environment.secret("ADMIN_PASSWORD")) {
+        switch (environment.adminEmail, environment.secret(.adminPassword)) {
         case (let email?, let password?): return (email, password)
         case (nil, nil): return nil
         case (_?, nil): fail("ADMIN_PASSWORD is required when ADMIN_EMAIL is set")

@@ -5,10 +5,10 @@ import Passwords
 /// INSERT path with peers that do the same; never in production.
 enum PasswordHasherSetting {
     static func read(_ environment: Environment) -> PasswordHasher {
-        if environment.bool("UNSAFE_FAST_PASSWORD_HASH", default: false) {
+        if environment.bool(.unsafeFastPasswordHash, default: false) {
             return PasswordHasher(scheme: .unsafeFastSHA256)
         }
-        let logN = environment.int("PASSWORD_SCRYPT_LOG_N", default: 15, range: 10...20)
+        let logN = environment.int(.passwordScryptLogN, default: 15, range: 10...20)
         return PasswordHasher(scheme: .scrypt(logN: logN, r: 8, p: 1))
     }
 }

@@ -20,15 +20,15 @@ struct Secrets: ParsableCommand {
     @Option(help: "Folder of the secret files (env SECRETS_DIR, default /secrets).") var dir: String?
 
     /// Each secret's file, and the length of a generated one (letters and digits: 5.95 bits each).
-    static let kept: [(name: String, file: String, length: Int)] = [
-        ("JWT_SECRET", "jwt_secret", 64),
-        ("ADMIN_PASSWORD", "admin_password", 24),
-        ("POSTGRES_PASSWORD", "postgres_password", 32),
+    static let kept: [(setting: Setting, file: String, length: Int)] = [
+        (.jwtSecret, "jwt_secret", 64),
+        (.adminPassword, "admin_password", 24),
+        (.postgresPassword, "postgres_password", 32),
     ]
 
     func run() throws {
         let environment = Environment()
-        let folder = dir ?? environment.string("SECRETS_DIR") ?? "/secrets"
+        let folder = dir ?? environment.string(.secretsDir) ?? "/secrets"
         LineLogHandler.bootstrap(environment)
         let logger = Logger(label: "clientele.secrets")
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
@@ -37,29 +37,30 @@ struct Secrets: ParsableCommand {
         var generated: [String] = [], fromEnvironment: [String] = [], unchanged: [String] = []
         var values: [String: String] = [:]
         for secret in Self.kept {
+            let name = secret.setting.rawValue
             let path = "\(folder)/\(secret.file)"
             let stored = SecretFile.read(path)
             if case .unreadable(let reason) = stored { fail("secrets: cannot read \(path): \(reason)") }
-            if let given = environment.secret(secret.name) {
+            if let given = environment.secret(secret.setting) {
                 if stored != .value(given) {
                     SecretFile.write(given, to: path)
-                    fromEnvironment.append(secret.name)
+                    fromEnvironment.append(name)
                 } else {
-                    unchanged.append(secret.name)
+                    unchanged.append(name)
                 }
-                values[secret.name] = given
+                values[name] = given
             } else if case .value(let kept) = stored, !kept.isEmpty {
                 if PublishedSecrets.contains(kept) {
                     fail("secrets: \(path) holds a value published in Clientele's repository; delete the file "
-                        + "or set \(secret.name)")
+                        + "or set \(name)")
                 }
-                unchanged.append(secret.name)
-                values[secret.name] = kept
+                unchanged.append(name)
+                values[name] = kept
             } else {
                 let new = Self.randomSecret(length: secret.length)
                 SecretFile.write(new, to: path)
-                generated.append(secret.name)
-                values[secret.name] = new
+                generated.append(name)
+                values[name] = new
             }
         }
         // libpq's password file: any host, port, database and user (the folder is the deployment's own).
@@ -75,7 +76,7 @@ struct Secrets: ParsableCommand {
             logger.notice("\(why); an existing database keeps its password until ALTER ROLE (README, Deployment)")
         }
         if generated.contains("ADMIN_PASSWORD") {
-            let email = environment.string("ADMIN_EMAIL")
+            let email = environment.adminEmail
             let password = values["ADMIN_PASSWORD"]!
             CommandOutput.result(
                 logger: "clientele.secrets", message: "first admin login",

@@ -12,7 +12,7 @@ struct Seed: ParsableCommand {
     @Option(help: "Statements running at once, each on its own connection.") var parallel: Int = 2
 
     func run() throws {
-        let url = Environment().requiredConnectionString("DATABASE_URL")
+        let url = Environment().databaseURL
         LineLogHandler.bootstrap(Environment())
         guard customers >= 1 else { fail("--customers must be at least 1") }
         guard (1...1_000_000).contains(batchSize) else { fail("--batch-size must be in 1...1000000") }

@@ -40,10 +40,8 @@ struct Serve: ParsableCommand {
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
         let database = Database(
-            options: ConnectionOptions(
-                url: settings.databaseURL, applicationName: "clientele-serve/\(getpid())",
-                usePreparedStatements: settings.preparedStatements, statementTimeout: settings.statementTimeout),
-            configuration: settings.pool)
+            options: settings.database.options(applicationName: "clientele-serve/\(getpid())"),
+            configuration: settings.database.pool)
         let server = WorkerServer(context: context, settings: settings.http, logger: logger)
         let dependencies = AdminAPIDependencies(
             database: database, logger: logger, maxBodySize: settings.maxBodySize,
@@ -62,11 +60,7 @@ struct Serve: ParsableCommand {
 struct ServeSettings: Sendable {
     let prefork: PreforkConfiguration
     let http: HTTPSettings
-    let pool: PoolConfiguration
-    let databaseURL: String
-    let preparedStatements: Bool
-    /// DB_STATEMENT_TIMEOUT: seconds any one statement may run.
-    let statementTimeout: Double
+    let database: DatabaseSettings
     let maxBodySize: Int
     let debugRoutes: Bool
     let passwordHasher: PasswordHasher
@@ -77,46 +71,39 @@ struct ServeSettings: Sendable {
     let importMaxBytes: Int
 
     init(environment: Environment, host: String?, port: Int?, workers: Int?) {
-        databaseURL = environment.requiredConnectionString("DATABASE_URL")
+        database = DatabaseSettings(environment)
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let workerCount = workers ?? environment.int("HTTP_WORKERS", default: cores, range: 1...64)
+        let workerCount = workers ?? environment.int(.httpWorkers, default: cores, range: 1...64)
         guard (1...64).contains(workerCount) else { fail("--workers must be in 1...64") }
         prefork = PreforkConfiguration(
-            host: host ?? environment.string("HOST") ?? "0.0.0.0",
-            port: port ?? environment.int("PORT", default: 9000, range: 0...65535),
+            host: host ?? environment.string(.host) ?? "0.0.0.0",
+            port: port ?? environment.int(.port, default: 9000, range: 0...65535),
             workers: workerCount,
-            gracefulTimeout: environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...3600),
-            workerTimeout: environment.int("WORKER_TIMEOUT", default: 30, range: 1...3600),
-            maxRequests: environment.int("MAX_REQUESTS", default: 0),
-            maxRequestsJitter: environment.int("MAX_REQUESTS_JITTER", default: 0),
-            sessionNice: environment.int("SESSION_NICE", default: 10, range: 0...19))
+            gracefulTimeout: environment.gracefulTimeout,
+            workerTimeout: environment.int(.workerTimeout, default: 30, range: 1...3600),
+            maxRequests: environment.int(.maxRequests, default: 0),
+            maxRequestsJitter: environment.int(.maxRequestsJitter, default: 0),
+            sessionNice: environment.int(.sessionNice, default: 10, range: 0...19))
         var http = HTTPSettings()
-        http.idleTimeout = environment.int("KEEPALIVE_TIMEOUT", default: 30, range: 1...3600)
+        http.idleTimeout = environment.int(.keepaliveTimeout, default: 30, range: 1...3600)
         self.http = http
-        var pool = PoolConfiguration()
-        pool.pipelines = environment.int("DB_PIPELINES", default: 2, range: 1...64)
-        pool.leasedConnections = environment.int("DB_POOL_SIZE", default: 8, range: 1...500)
-        pool.acquireTimeout = Double(environment.int("DB_ACQUIRE_TIMEOUT", default: 2, range: 1...600))
-        self.pool = pool
-        preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
-        statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
-        maxBodySize = environment.int("MAX_BODY_SIZE", default: 1_048_576, range: 1...1_073_741_824)
-        importMaxBytes = environment.int("IMPORT_MAX_BYTES", default: 100 * 1_048_576, range: 1...1_073_741_824)
-        debugRoutes = environment.bool("DEBUG_ROUTES", default: false)
+        maxBodySize = environment.int(.maxBodySize, default: 1_048_576, range: 1...1_073_741_824)
+        importMaxBytes = environment.int(.importMaxBytes, default: 100 * 1_048_576, range: 1...1_073_741_824)
+        debugRoutes = environment.bool(.debugRoutes, default: false)
         passwordHasher = PasswordHasherSetting.read(environment)
         do {
             auth = try AuthConfiguration(
-                jwtSecret: environment.requiredSecret("JWT_SECRET"),
-                sessionTTL: environment.int("SESSION_TTL", default: 36_000, range: 1...31_536_000),
-                loginMaxFailures: environment.int("LOGIN_MAX_FAILURES", default: 10, range: 1...Int.max),
-                loginMaxFailuresPerAddress: environment.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default: 100, range: 1...Int.max),
+                jwtSecret: environment.requiredSecret(.jwtSecret),
+                sessionTTL: environment.int(.sessionTTL, default: 36_000, range: 1...31_536_000),
+                loginMaxFailures: environment.int(.loginMaxFailures, default: 10, range: 1...Int.max),
+                loginMaxFailuresPerAddress: environment.int(.loginMaxFailuresPerAddress, default: 100, range: 1...Int.max),
                 passwordHasher: passwordHasher)
         } catch {
             fail("\(error)")
         }
-        secureCookies = environment.bool("COOKIE_SECURE", default: false)
-        credentialCacheTTL = environment.int("AUTH_CACHE_TTL", default: 1, range: 0...60)
-        adminCORS = Set((environment.string("ADMIN_CORS") ?? "").split(separator: ",").map {
+        secureCookies = environment.bool(.cookieSecure, default: false)
+        credentialCacheTTL = environment.int(.authCacheTTL, default: 1, range: 0...60)
+        adminCORS = Set((environment.string(.adminCORS) ?? "").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty })
     }

@@ -19,7 +19,7 @@ struct User: ParsableCommand {
         @Option(help: "Family name.") var lastName: String?
 
         func run() throws {
-            let url = Environment().requiredConnectionString("DATABASE_URL")
+            let url = Environment().databaseURL
             LineLogHandler.bootstrap(Environment())
             let password = self.password == "-" ? readPasswordFromStandardInput() : self.password
             let (email, apiToken, firstName, lastName) = (email, apiToken, firstName, lastName)
@@ -50,7 +50,7 @@ struct User: ParsableCommand {
         }
 
         func run() throws {
-            let url = Environment().requiredConnectionString("DATABASE_URL")
+            let url = Environment().databaseURL
             LineLogHandler.bootstrap(Environment())
             do {
                 let users = try withDatabase(url: url, command: "user") { database in
@@ -76,7 +76,7 @@ struct User: ParsableCommand {
         @Option(help: "Email of the user to delete.") var email: String
 
         func run() throws {
-            let url = Environment().requiredConnectionString("DATABASE_URL")
+            let url = Environment().databaseURL
             LineLogHandler.bootstrap(Environment())
             let email = self.email
             do {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustomerImports
 import Customers
 import Dispatch
 import Foundation
@@ -39,10 +40,8 @@ struct Worker: ParsableCommand {
 
         let name = JobRunnerConfiguration.defaultWorkerName
         let database = Database(
-            options: ConnectionOptions(
-                url: settings.databaseURL, applicationName: "clientele-worker/\(getpid())",
-                usePreparedStatements: settings.preparedStatements, statementTimeout: settings.statementTimeout),
-            configuration: settings.pool)
+            options: settings.database.options(applicationName: "clientele-worker/\(getpid())"),
+            configuration: settings.database.pool)
         // Imports live with the customers (whose SQL they write), so they are registered here, not in Jobs.
         handlers.register(
             CustomerImportHandler.kind,
@@ -85,7 +84,7 @@ struct Worker: ParsableCommand {
 
     /// `worker --check`: one line on standard output and the exit status a container healthcheck wants.
     func checkHeartbeat(_ environment: Environment) -> Never {
-        let path = environment.required("WORKER_HEARTBEAT_FILE")
+        guard let path = environment.workerHeartbeatFile else { fail("WORKER_HEARTBEAT_FILE is required but not set") }
         guard let age = HeartbeatFile.age(of: path) else {
             CommandOutput.result(
                 logger: "clientele.worker", message: "unhealthy", fields: [("heartbeat_file", path)],
@@ -105,14 +104,10 @@ struct Worker: ParsableCommand {
 /// Everything the worker reads from the environment, checked at start: a malformed value stops the process
 /// with one line naming it.
 struct WorkerSettings {
-    let databaseURL: String
+    let database: DatabaseSettings
     let listenURL: String
-    let preparedStatements: Bool
-    /// DB_STATEMENT_TIMEOUT: seconds any one statement may run.
-    let statementTimeout: Double
     /// JOB_TIMEOUT: seconds an attempt may run before its handler is cancelled.
     let jobTimeout: Double
-    let pool: PoolConfiguration
     let concurrency: Int
     let gracefulTimeout: Double
     let transport: String
@@ -124,33 +119,25 @@ struct WorkerSettings {
     let importAttemptSeconds: Int
 
     init(_ environment: Environment, concurrency: Int?) {
-        databaseURL = environment.requiredConnectionString("DATABASE_URL")
-        listenURL = environment.connectionString("DATABASE_LISTEN_URL") ?? databaseURL
-        preparedStatements = environment.bool("DB_PREPARED_STATEMENTS", default: true)
-        statementTimeout = Double(environment.int("DB_STATEMENT_TIMEOUT", default: 30, range: 1...86_400))
-        jobTimeout = Double(environment.int("JOB_TIMEOUT", default: 60, range: 1...86_400))
-        var pool = PoolConfiguration()
-        pool.pipelines = environment.int("DB_PIPELINES", default: 2, range: 1...64)
-        pool.leasedConnections = environment.int("DB_POOL_SIZE", default: 8, range: 1...1000)
-        pool.acquireTimeout = Double(environment.int("DB_ACQUIRE_TIMEOUT", default: 2, range: 1...3600))
-        self.pool = pool
-        self.concurrency = concurrency ?? environment.int("WORKER_CONCURRENCY", default: 16, range: 1...1000)
-        gracefulTimeout = Double(environment.int("GRACEFUL_TIMEOUT", default: 30, range: 0...86400))
-        heartbeatFile = environment.string("WORKER_HEARTBEAT_FILE")
+        database = DatabaseSettings(environment)
+        listenURL = environment.connectionString(.databaseListenURL) ?? database.url
+        jobTimeout = Double(environment.int(.jobTimeout, default: 60, range: 1...86_400))
+        self.concurrency = concurrency ?? environment.int(.workerConcurrency, default: 16, range: 1...1000)
+        gracefulTimeout = Double(environment.gracefulTimeout)
+        heartbeatFile = environment.workerHeartbeatFile
         passwordHasher = PasswordHasherSetting.read(environment)
-        importBatchSize = environment.int(
-            "IMPORT_BATCH_SIZE", default: CustomerImporter.defaultBatchSize, range: 1...100_000)
+        importBatchSize = environment.importBatchSize
         importAttemptSeconds = environment.int(
-            "IMPORT_ATTEMPT_SECONDS", default: CustomerImportHandler.defaultWorkSeconds, range: 1...86_400)
+            .importAttemptSeconds, default: CustomerImportHandler.defaultWorkSeconds, range: 1...86_400)
 
-        transport = environment.string("MAIL_TRANSPORT") ?? "log"
+        transport = environment.string(.mailTransport) ?? "log"
         guard transport == "log" || transport == "smtp" || (transport.hasPrefix("file:") && transport.count > 5) else {
             fail("MAIL_TRANSPORT must be log, smtp or file:<dir>, got \"\(transport)\"")
         }
-        smtpURL = environment.string("SMTP_URL")
+        smtpURL = environment.string(.smtpURL)
         if transport == "smtp" && smtpURL == nil { fail("SMTP_URL is required when MAIL_TRANSPORT=smtp") }
         let from: MailAddress
-        if let text = environment.string("MAIL_FROM") {
+        if let text = environment.string(.mailFrom) {
             guard let address = MailAddress(parsing: text) else {
                 fail("MAIL_FROM must be an address or Name <address>, got \"\(text)\"")
             }
@@ -161,8 +148,8 @@ struct WorkerSettings {
             from = MailAddress("no-reply@localhost")!
         }
         welcome = WelcomeEmailSettings(
-            enabled: environment.bool("WELCOME_EMAIL", default: true),
-            shopName: environment.string("SHOP_NAME") ?? "Clientele", from: from)
+            enabled: environment.bool(.welcomeEmail, default: true),
+            shopName: environment.string(.shopName) ?? "Clientele", from: from)
     }
 }
 

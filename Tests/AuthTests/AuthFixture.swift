@@ -23,10 +23,7 @@ struct AuthFixture {
     ) async throws {
         let testDatabase = try TestDatabase.create(prefix: "authtest", migrated: true)
         defer { testDatabase.drop() }
-        var pool = PoolConfiguration()
-        pool.pipelines = 1
-        pool.leasedConnections = 2
-        let database = Database(options: testDatabase.options(), configuration: pool)
+        let database = testDatabase.pool()
         defer { database.shutdown() }
         let configuration = try AuthConfiguration(
             jwtSecret: secret, loginMaxFailures: maxFailures, loginMaxFailuresPerAddress: maxFailuresPerAddress,

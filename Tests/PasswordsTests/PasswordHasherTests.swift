@@ -111,9 +111,13 @@ let cheap = PasswordHasher(scheme: .scrypt(logN: 10, r: 8, p: 1))
         }
     }
 
-    @Test func dummyVerifyRunsWithoutAHash() {
-        PasswordHasher.dummyVerify("anything")
-        cheap.dummyVerify("anything")
+    /// The dummy derives a whole key at the hasher's parameters (the default's and a cheap one's), and says
+    /// so; with parameters the derivation refuses it did no work, and says that too.
+    @Test func dummyVerifyDoesTheWorkOfAVerifyWithoutAHash() {
+        #expect(PasswordHasher.dummyVerify("anything"))
+        #expect(cheap.dummyVerify("anything"))
+        #expect(PasswordHasher(scheme: .unsafeFastSHA256).dummyVerify("anything"))
+        #expect(!PasswordHasher(scheme: .scrypt(logN: 30, r: 8, p: 1)).dummyVerify("anything"))
     }
 
     /// Every comparison of secret bytes goes through `constantTimeEquals`, which looks at every byte

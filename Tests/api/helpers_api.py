@@ -4,7 +4,6 @@ request, and the shapes of API.md as assertions.
 Test modules import the `api` fixture from here (`from helpers_api import api`), so that every request of
 the suite goes through `Api.request` and picks up the credentials of `auth_headers`.
 """
-import functools
 import random
 import re
 import threading
@@ -56,30 +55,12 @@ def parse_timestamp(value):
 
 # --- authentication --------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
-def has_user_command():
-    """True once `clientele user` exists. ArgumentParser answers `user --help` of an unknown subcommand
-    with the top-level help and exit status 0, so the usage line is checked as well."""
-    try:
-        result = run_cli(["user", "--help"], check=False)
-    except Exception:
-        return False
-    return result.returncode == 0 and "clientele user" in (result.stdout + result.stderr)
-
-
 def auth_headers(server, db):
-    """The headers that authenticate an admin: a Bearer JWT of a user made with `clientele user create`,
-    or nothing while the executable has no `user` command yet."""
-    if not has_user_command():
-        return {}
+    """The headers that authenticate an admin: a Bearer JWT of a user made with `clientele user create`."""
     run_cli(["user", "create", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
             env={"DATABASE_URL": db.url})
     response = requests.post(server.url + "/admin/auth/token",
                              json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=30)
-    if response.status_code == 404 and response.json().get("message") == "Route not found":
-        # The `user` command landed before the login routes: nothing can authenticate yet. Requests go
-        # without credentials; the 401 tests (which run once `user` exists) still fail while routes are open.
-        return {}
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

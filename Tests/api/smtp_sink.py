@@ -26,6 +26,7 @@ class SmtpSink:
         self.hung = 0
         self.credentials = credentials
         self.logins = []
+        self._in_progress = 0
         self._lock = threading.Lock()
         self._controller = None
 
@@ -37,6 +38,15 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self._in_progress += 1
+        try:
+            return await self._data(envelope)
+        finally:
+            with self._lock:
+                self._in_progress -= 1
+
+    async def _data(self, envelope):
         if self.hang:
             self.hung += 1
             while self.hang:
@@ -81,6 +91,11 @@ class SmtpSink:
     def snapshot(self):
         with self._lock:
             return list(self.messages)
+
+    def idle(self):
+        """True when no message is being received: whatever a client sent has been recorded or refused."""
+        with self._lock:
+            return self._in_progress == 0
 
     def count(self):
         with self._lock:

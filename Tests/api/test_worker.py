@@ -66,6 +66,12 @@ def sent_count(db):
     return int(db.sql("SELECT count(*) FROM email_delivery WHERE status = 'sent'"))
 
 
+def settled(db, sink):
+    """No send can still arrive: a send happens only inside a running attempt, and every job is finished
+    (none available, scheduled, retryable or running), and the sink is receiving nothing."""
+    return db.sql("SELECT count(*) FROM job WHERE state NOT IN ('completed', 'discarded')") == "0" and sink.idle()
+
+
 def assert_no_duplicates(messages, expected):
     by_recipient = collections.Counter(m["envelope_to"][0] for m in messages)
     assert len(by_recipient) == expected
@@ -80,7 +86,7 @@ def test_one_customer_gets_exactly_one_welcome_email(jobs_db, sink, start_worker
     wait_until(lambda: sink.count() >= 1, timeout=30, what="the welcome email")
     print(f"\ncommit → message at the SMTP server: {(sink.snapshot()[0]['received_at'] - started) * 1000:.1f} ms")
     wait_until(lambda: jobs_db.sql("SELECT state FROM job") == "completed", what="job completed")
-    time.sleep(0.5)  # room for a wrong second send to show up
+    wait_until(lambda: settled(jobs_db, sink), what="no send in flight")
     [message] = sink.snapshot()
     assert message["envelope_to"] == ["c1@example.com"]
     assert message["envelope_from"] == "shop@clientele.test"
@@ -102,7 +108,7 @@ def test_two_hundred_customers_get_two_hundred_emails_none_twice(jobs_db, sink, 
     add_customers(jobs_db, 200)
     wait_until(lambda: sent_count(jobs_db) == 200, timeout=60, what="200 deliveries")
     print(f"\n200 emails delivered in {time.time() - started:.2f} s")
-    time.sleep(0.5)
+    wait_until(lambda: settled(jobs_db, sink), what="no send in flight")
     assert_no_duplicates(sink.snapshot(), 200)
     assert len(sink.snapshot()) == 200
     assert jobs_db.sql("SELECT state, count(*) FROM job GROUP BY state") == "completed|200"
@@ -123,7 +129,7 @@ def test_a_worker_killed_mid_burst_loses_nothing_and_repeats_only_under_one_mess
     # The killed worker's leases run out (30 s) and the rescuer (every 15 s) returns its jobs.
     wait_until(lambda: sent_count(jobs_db) == 300, timeout=150, what="every delivery after the restart")
     print(f"all 300 delivered {time.time() - started:.1f} s after the restart")
-    time.sleep(0.5)
+    wait_until(lambda: settled(jobs_db, sink), what="no send in flight")
     messages = sink.snapshot()
     by_recipient = collections.defaultdict(set)
     for m in messages:
@@ -161,7 +167,7 @@ def test_two_workers_at_once_send_each_email_once(jobs_db, sink, start_worker):
     start_worker(jobs_db, sink, args=["--concurrency", "8"])
     add_customers(jobs_db, 300)
     wait_until(lambda: sent_count(jobs_db) == 300, timeout=90, what="300 deliveries")
-    time.sleep(0.5)
+    wait_until(lambda: settled(jobs_db, sink), what="no send in flight")
     assert_no_duplicates(sink.snapshot(), 300)
     assert len(sink.snapshot()) == 300
     print("\njobs per worker:", jobs_db.sql("SELECT attempted_by, count(*) FROM job GROUP BY 1").replace("\n", "; "))
@@ -180,7 +186,7 @@ def test_term_mid_burst_exits_zero_and_the_next_worker_delivers_the_rest(jobs_db
     print(f"\nTERM: exited 0 with {after_term} sent, the rest back in the queue")
     start_worker(jobs_db, sink, args=["--concurrency", "16"])
     wait_until(lambda: sent_count(jobs_db) == 200, timeout=90, what="the rest")
-    time.sleep(0.5)
+    wait_until(lambda: settled(jobs_db, sink), what="no send in flight")
     assert_no_duplicates(sink.snapshot(), 200)
     assert len(sink.snapshot()) == 200
 
@@ -319,8 +325,8 @@ def test_jobs_still_running_after_the_graceful_timeout_are_handed_back(jobs_db, 
     start_worker(jobs_db, sink)
     wait_until(lambda: sent_count(jobs_db) == 4, timeout=60, what="every delivery")
     # The sink may still record the two interrupted sends (it had the whole message): the documented
-    # window, under the same Message-ID.
-    time.sleep(8.5)
+    # window, under the same Message-ID. Once it receives nothing, nothing more can come.
+    wait_until(sink.idle, timeout=30, what="the sink to finish the interrupted sends")
     by_recipient = collections.defaultdict(set)
     for m in sink.snapshot():
         by_recipient[m["envelope_to"][0]].add(m["message_id"])

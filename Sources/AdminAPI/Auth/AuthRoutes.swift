@@ -10,19 +10,19 @@ struct AuthRoutes {
     let cookie: SessionCookie
     let maxBodySize: Int
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.post, "/admin/auth", on: router) { request, context in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.post, "/admin/auth", .open) { request, context in
             let user = try await login(request, context: context)
             let (value, expiresAt) = try await auth.startSession(for: user)
             return Response.json(
                 userJSON(user), headers: [.setCookie: cookie.setCookie(value: value, expiresAt: expiresAt)])
         }
-        table.add(.get, "/admin/auth", on: router) { request, context in
+        routes.add(.get, "/admin/auth", .signedIn) { request, context in
             try Validator.rejectAnyQuery(request)
             guard let user = context.user else { throw APIError.unauthorized }
             return Response.json(userJSON(user))
         }
-        table.add(.delete, "/admin/auth", on: router) { request, _ in
+        routes.add(.delete, "/admin/auth", .signedIn) { request, _ in
             if let session = Cookies(request.headers[.cookie]).value(SessionCookie.name) {
                 try await auth.endSession(cookieValue: session)
             }
@@ -31,7 +31,7 @@ struct AuthRoutes {
             writer.endObject()
             return Response.json(writer, headers: [.setCookie: cookie.clearCookie()])
         }
-        table.add(.post, "/admin/auth/token", on: router) { request, context in
+        routes.add(.post, "/admin/auth/token", .open) { request, context in
             let user = try await login(request, context: context)
             var writer = JSONWriter(capacity: 256)
             writer.beginObject()

@@ -2,24 +2,17 @@ import Auth
 import HTTPTypes
 import Hummingbird
 
-/// Closes every `/admin` route but the two login routes: a request needs a session cookie, a bearer JWT
-/// or an API token of a live admin user, else 401.
+/// The middleware of the `/admin` route group (RouteRegistry, `.signedIn` routes): Hummingbird runs it only
+/// for a request the router matched to one of those routes, so it decides nothing from the path. A request
+/// needs a session cookie, a bearer JWT or an API token of a live admin user, else 401.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AdminContext
     let auth: AuthService
     let cache: CredentialCache
 
-    static let openRoutes: Set<String> = ["POST /admin/auth", "POST /admin/auth/token"]
-
     func handle(
         _ request: Request, context: AdminContext, next: (Request, AdminContext) async throws -> Response
     ) async throws -> Response {
-        let path = Self.routedPath(request.uri.path)
-        guard path == "/admin" || path.hasPrefix("/admin/"), request.method != .options,
-            !Self.openRoutes.contains("\(request.method) \(path)")
-        else {
-            return try await next(request, context)
-        }
         guard let user = try await authenticatedUser(request) else { throw APIError.unauthorized }
         var context = context
         context.user = user
@@ -43,12 +36,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
             return try await auth.user(sessionCookie: session)
         }
         return nil
-    }
-
-    /// The path as the router matches it: empty segments do not count (`//admin//customers/` reaches
-    /// `/admin/customers`), so the decision to guard a route is made on the same path that selects it.
-    static func routedPath(_ path: String) -> String {
-        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 }
 

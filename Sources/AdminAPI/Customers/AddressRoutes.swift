@@ -14,8 +14,8 @@ struct AddressRoutes {
         "postal_code", "phone",
     ]
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/admin/customers/:id/addresses", on: router) { request, context in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/admin/customers/:id/addresses", .signedIn) { request, context in
             let customerID = try context.parameters.require("id")
             let items = QueryItems(request.uri.query)
             var validator = Validator()
@@ -27,7 +27,7 @@ struct AddressRoutes {
                 CustomerJSON.write($0, into: &$1)
             }
         }
-        table.add(.post, "/admin/customers/:id/addresses", on: router) { request, context in
+        routes.add(.post, "/admin/customers/:id/addresses", .signedIn) { request, context in
             let customerID = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             let (fields, isDefaultBilling) = try await readBody(request, creating: true)
@@ -36,7 +36,7 @@ struct AddressRoutes {
             }
             return respond(address)
         }
-        table.add(.post, "/admin/customers/:id/addresses/:address_id", on: router) { request, context in
+        routes.add(.post, "/admin/customers/:id/addresses/:address_id", .signedIn) { request, context in
             let customerID = try context.parameters.require("id")
             let addressID = try context.parameters.require("address_id")
             try Validator.rejectAnyQuery(request)
@@ -47,7 +47,7 @@ struct AddressRoutes {
             }
             return respond(address)
         }
-        table.add(.delete, "/admin/customers/:id/addresses/:address_id", on: router) { request, context in
+        routes.add(.delete, "/admin/customers/:id/addresses/:address_id", .signedIn) { request, context in
             let customerID = try context.parameters.require("id")
             let addressID = try context.parameters.require("address_id")
             try Validator.rejectAnyQuery(request)

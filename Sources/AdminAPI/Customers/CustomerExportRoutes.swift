@@ -12,8 +12,8 @@ import Postgres
 struct CustomerExportRoutes {
     let database: Database
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/admin/customers/export", on: router) { request, _ in try await export(request) }
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/admin/customers/export", .signedIn) { request, _ in try await export(request) }
     }
 
     func export(_ request: Request) async throws -> Response {

@@ -14,9 +14,9 @@ struct CustomerGroupRoutes {
     let customers: CustomerRepository
     let maxBodySize: Int
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/admin/customer-groups", on: router) { request, _ in try await list(request) }
-        table.add(.post, "/admin/customer-groups", on: router) { request, _ in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/admin/customer-groups", .signedIn) { request, _ in try await list(request) }
+        routes.add(.post, "/admin/customer-groups", .signedIn) { request, _ in
             try Validator.rejectAnyQuery(request)
             var request = request
             var body = try BodyReader(bytes: try await request.bodyBytes(limit: maxBodySize), allowed: ["name", "metadata"])
@@ -25,13 +25,13 @@ struct CustomerGroupRoutes {
             try body.finish()
             return respond(try await run { try await groups.create(name: name!, metadata: metadata?.jsonText) }, shape: .init())
         }
-        table.add(.get, "/admin/customer-groups/:id", on: router) { request, context in
+        routes.add(.get, "/admin/customer-groups/:id", .signedIn) { request, context in
             let id = try context.parameters.require("id")
             let shape = try CustomerGroupShape.read(request)
             guard let group = try await groups.find(id: id) else { throw APIError(CustomerError.groupNotFound(id)) }
             return try await respondExpanding(group, shape: shape)
         }
-        table.add(.post, "/admin/customer-groups/:id", on: router) { request, context in
+        routes.add(.post, "/admin/customer-groups/:id", .signedIn) { request, context in
             let id = try context.parameters.require("id")
             let shape = try CustomerGroupShape.read(request)
             var request = request
@@ -45,7 +45,7 @@ struct CustomerGroupRoutes {
             }
             return try await respondExpanding(group, shape: shape)
         }
-        table.add(.delete, "/admin/customer-groups/:id", on: router) { request, context in
+        routes.add(.delete, "/admin/customer-groups/:id", .signedIn) { request, context in
             let id = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             // Idempotent, as Medusa's: a group that does not exist (any more) is deleted all the same.
@@ -58,7 +58,7 @@ struct CustomerGroupRoutes {
             writer.endObject()
             return Response.json(writer)
         }
-        table.add(.get, "/admin/customer-groups/:id/customers", on: router) { request, context in
+        routes.add(.get, "/admin/customer-groups/:id/customers", .signedIn) { request, context in
             let id = try context.parameters.require("id")
             // An unknown group has no members: an empty page, as in Medusa (which filters customers by it). The
             // group is part of the query a cursor is checked against.
@@ -66,7 +66,7 @@ struct CustomerGroupRoutes {
             return try await CustomerRoutes.listResponse(query, shape: shape, customers: customers)
         }
         for (method, add) in [(HTTPRequest.Method.post, true), (.delete, false)] {
-            table.add(method, "/admin/customer-groups/:id/customers/batch", on: router) { request, context in
+            routes.add(method, "/admin/customer-groups/:id/customers/batch", .signedIn) { request, context in
                 let id = try context.parameters.require("id")
                 try Validator.rejectAnyQuery(request)
                 var request = request

@@ -1,4 +1,5 @@
 import CSV
+import CustomerImports
 import Customers
 import HTTPTypes
 import Hummingbird
@@ -18,18 +19,18 @@ struct CustomerImportRoutes {
     /// Media types taken as CSV. A form or JSON body is refused with a message, not read as a file.
     static let csvMediaTypes: Set<String> = ["text/csv", "application/csv", "text/plain", "application/octet-stream"]
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.post, "/admin/customers/imports", on: router, bodyLimit: maxBytes) { request, _ in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.post, "/admin/customers/imports", .signedIn, bodyLimit: maxBytes) { request, _ in
             try await upload(request)
         }
-        table.add(.get, "/admin/customers/imports", on: router) { request, _ in try await list(request) }
-        table.add(.get, "/admin/customers/imports/:id", on: router) { request, context in
+        routes.add(.get, "/admin/customers/imports", .signedIn) { request, _ in try await list(request) }
+        routes.add(.get, "/admin/customers/imports/:id", .signedIn) { request, context in
             let id = try context.parameters.require("id")
             try Validator.rejectAnyQuery(request)
             guard let found = try await imports.find(id: id) else { throw Self.notFound(id) }
             return Self.respond(found, status: .ok)
         }
-        table.add(.get, "/admin/customers/imports/:id/errors", on: router) { request, context in
+        routes.add(.get, "/admin/customers/imports/:id/errors", .signedIn) { request, context in
             try await errors(request, id: context.parameters.require("id"))
         }
     }

@@ -12,16 +12,16 @@ struct CustomerRoutes {
     let hasher: PasswordHashing
     let maxBodySize: Int
 
-    func register(on router: Router<AdminContext>, table: RouteTable) {
-        table.add(.get, "/admin/customers", on: router) { request, _ in try await list(request) }
-        table.add(.post, "/admin/customers", on: router) { request, _ in try await create(request) }
-        table.add(.get, "/admin/customers/:id", on: router) { request, context in
+    func register(on routes: inout RouteRegistry) {
+        routes.add(.get, "/admin/customers", .signedIn) { request, _ in try await list(request) }
+        routes.add(.post, "/admin/customers", .signedIn) { request, _ in try await create(request) }
+        routes.add(.get, "/admin/customers/:id", .signedIn) { request, context in
             try await retrieve(request, id: context.parameters.require("id"))
         }
-        table.add(.post, "/admin/customers/:id", on: router) { request, context in
+        routes.add(.post, "/admin/customers/:id", .signedIn) { request, context in
             try await update(request, id: context.parameters.require("id"))
         }
-        table.add(.delete, "/admin/customers/:id", on: router) { request, context in
+        routes.add(.delete, "/admin/customers/:id", .signedIn) { request, context in
             try await delete(request, id: context.parameters.require("id"))
         }
     }

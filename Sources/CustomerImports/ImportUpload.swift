@@ -1,4 +1,5 @@
 import CSV
+import Customers
 import Identifiers
 import Jobs
 import Postgres

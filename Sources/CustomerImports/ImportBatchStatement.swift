@@ -1,3 +1,4 @@
+import Customers
 import Identifiers
 import JSON
 import Jobs

@@ -1,3 +1,4 @@
+import Customers
 import Postgres
 
 /// The columns an import file may have (API.md "Imports"), in any order; `email` is required.

@@ -1,4 +1,5 @@
 import CSV
+import Customers
 import Jobs
 import Passwords
 import Postgres

@@ -1,4 +1,5 @@
 import CSV
+import Customers
 import JSON
 import Postgres
 import Validation

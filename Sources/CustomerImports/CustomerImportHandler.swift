@@ -1,3 +1,4 @@
+import Customers
 import Jobs
 import Postgres
 
