@@ -104,7 +104,7 @@ import Testing
         }
         let count = try await database.query("SELECT count(*)::int FROM t").first!.decode(Int.self, at: 0)
         #expect(count == 0)
-        try await database.withTransaction { connection in try await connection.query("INSERT INTO t VALUES (\(2))") }
+        _ = try await database.withTransaction { connection in try await connection.query("INSERT INTO t VALUES (\(2))") }
         #expect(try await database.query("SELECT count(*)::int FROM t").first!.decode(Int.self, at: 0) == 1)
     }
 
@@ -120,14 +120,14 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(300))
         let error = await #expect(throws: PostgresError.self) {
-            try await database.withConnection { connection in try await connection.query("SELECT 1") }
+            _ = try await database.withConnection { connection in try await connection.query("SELECT 1") }
         }
         #expect(error?.kind == .poolExhausted)
         #expect(error?.isUnavailable == true)
         #expect(database.poolStatistics.timeouts >= 1)
         _ = try await holder.value
         // Once it is released, the next caller gets it.
-        try await database.withConnection { connection in try await connection.query("SELECT 1") }
+        _ = try await database.withConnection { connection in try await connection.query("SELECT 1") }
     }
 
     @Test func terminatedConnectionsAreReplaced() async throws {
@@ -156,9 +156,12 @@ import Testing
             #expect(try await database.query("SELECT \(index)::int").first!.decode(Int.self, at: 0) == index)
         }
         for _ in 0..<6 {
-            try await database.withTransaction { connection in try await connection.query("SELECT 1") }
+            _ = try await database.withTransaction { connection in try await connection.query("SELECT 1") }
         }
     }
+
+    /// What a caller of a batch cut by a dead connection sees: its own answer, or a connection error.
+    enum BatchOutcome: Equatable { case answered(asked: Int, got: Int), cutOff, otherError(String) }
 
     @Test func aConnectionKilledMidBatchFailsOrAnswersEveryCallerOfThatBatch() async throws {
         let test = try TestDatabase.create()
@@ -167,29 +170,70 @@ import Testing
         defer { database.shutdown() }
         _ = try await database.query("SELECT 1")
         let admin = try test.connect("clientele-test-admin")
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
-            for index in 0..<50 {
-                group.addTask {
-                    do {
-                        _ = try await database.query("SELECT pg_sleep(0.01), \(index)::int")
-                        return true
-                    } catch {
-                        return false
+        // 50 statements of 10 ms each queue on the one pipelined connection; it is killed while one of them runs.
+        let batch = Task {
+            await withTaskGroup(of: BatchOutcome.self) { group in
+                for index in 0..<50 {
+                    group.addTask {
+                        do {
+                            let got = try await database.query("SELECT \(index)::int FROM pg_sleep(0.01)")
+                                .first!.decode(Int.self, at: 0)
+                            return .answered(asked: index, got: got)
+                        } catch let error as PostgresError
+                            where error.kind == .connection || error.sqlState?.hasPrefix("57P") == true {
+                            return .cutOff
+                        } catch {
+                            return .otherError(String(describing: error))
+                        }
                     }
                 }
+                return await group.reduce(into: [BatchOutcome]()) { $0.append($1) }
             }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(50))
-                _ = try? admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = \("clientele-pooltest") AND datname = current_database()"
-                )
-                return true
-            }
-            return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
-        // Every caller got an answer (none hangs); the pool serves again afterwards.
-        #expect(outcomes.count == 51)
+        let killed = try await Self.terminateWhileRunning("pg_sleep", application: "clientele-pooltest", via: admin)
+        #expect(killed, "the pipelined connection was never seen running a statement of the batch")
+        // Every caller gets an answer (a generous bound turns a hang into a failure, not a stuck run).
+        let outcomes = try await Self.within(seconds: 60) {
+            await withTaskCancellationHandler { await batch.value } onCancel: { batch.cancel() }
+        }
+        #expect(outcomes?.count == 50, "callers of the cut batch still waiting after 60 s")
+        let answered = outcomes?.filter { if case .answered = $0 { true } else { false } } ?? []
+        #expect(answered.allSatisfy { if case let .answered(asked, got) = $0 { asked == got } else { false } })
+        #expect(outcomes?.contains(.cutOff) == true, "the statement running when the connection died did not fail")
+        #expect(outcomes?.filter { if case .otherError = $0 { true } else { false } } ?? [] == [])
+        // The pool serves again afterwards.
         #expect(try await database.query("SELECT 7::int").first!.decode(Int.self, at: 0) == 7)
+    }
+
+    /// Waits (at most 30 s) until a backend of `application` runs a statement containing `fragment`, then
+    /// terminates it; false if none was seen running.
+    static func terminateWhileRunning(_ fragment: String, application: String, via admin: Connection) async throws -> Bool {
+        for _ in 0..<3000 {
+            let terminated = try admin.execute(
+                """
+                SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity
+                WHERE application_name = \(application) AND datname = current_database()
+                  AND state = 'active' AND position(\(fragment) in query) > 0
+                """
+            ).first!.decode(Int.self, at: 0)
+            if terminated > 0 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    /// The result of `work`, or nil when it has not finished within `seconds` (then it is cancelled).
+    static func within<T: Sendable>(seconds: Double, _ work: @escaping @Sendable () async -> T) async throws -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     @Test func aTransactionWhoseConnectionDiesFailsCleanly() async throws {
@@ -219,7 +263,7 @@ import Testing
         defer { listener.stop() }
         var iterator = listener.events.makeAsyncIterator()
         #expect(await iterator.next() == .listening)
-        try await database.withTransaction { connection in
+        _ = try await database.withTransaction { connection in
             try await connection.query("SELECT pg_notify('clientele_test', \("hello ü"))")
         }
         #expect(await iterator.next() == .notification(channel: "clientele_test", payload: "hello ü"))
