@@ -168,15 +168,19 @@ import Testing
         defer { test.drop() }
         let database = makeDatabase(test, pipelines: 1)
         defer { database.shutdown() }
-        _ = try await database.query("SELECT 1")
+        for index in 0..<10 {
+            #expect(try await database.query("SELECT \(index)::int").first!.decode(Int.self, at: 0) == index)
+        }
+        // 50 statements queue on the one pipelined connection behind a lock the test holds, so that the
+        // connection is certainly killed mid-batch, however slowly this machine runs the test.
         let admin = try test.connect("clientele-test-admin")
-        // 50 statements of 10 ms each queue on the one pipelined connection; it is killed while one of them runs.
+        _ = try admin.execute("SELECT pg_advisory_lock(4242)")
         let batch = Task {
             await withTaskGroup(of: BatchOutcome.self) { group in
                 for index in 0..<50 {
                     group.addTask {
                         do {
-                            let got = try await database.query("SELECT \(index)::int FROM pg_sleep(0.01)")
+                            let got = try await database.query("SELECT \(index)::int FROM pg_advisory_xact_lock_shared(4242)")
                                 .first!.decode(Int.self, at: 0)
                             return .answered(asked: index, got: got)
                         } catch let error as PostgresError
@@ -190,7 +194,7 @@ import Testing
                 return await group.reduce(into: [BatchOutcome]()) { $0.append($1) }
             }
         }
-        let killed = try await Self.terminateWhileRunning("pg_sleep", application: "clientele-pooltest", via: admin)
+        let killed = try await Self.terminateWhileRunning("pg_advisory_xact_lock_shared", application: "clientele-pooltest", via: admin)
         #expect(killed, "the pipelined connection was never seen running a statement of the batch")
         // Every caller gets an answer (a generous bound turns a hang into a failure, not a stuck run).
         let outcomes = try await Self.within(seconds: 60) {
@@ -201,6 +205,7 @@ import Testing
         #expect(answered.allSatisfy { if case let .answered(asked, got) = $0 { asked == got } else { false } })
         #expect(outcomes?.contains(.cutOff) == true, "the statement running when the connection died did not fail")
         #expect(outcomes?.filter { if case .otherError = $0 { true } else { false } } ?? [] == [])
+        _ = try admin.execute("SELECT pg_advisory_unlock_all()")
         // The pool serves again afterwards.
         #expect(try await database.query("SELECT 7::int").first!.decode(Int.self, at: 0) == 7)
     }
