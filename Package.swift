@@ -52,14 +52,14 @@ let package = Package(
             ],
             resources: [.embedInCode("Templates")]
         ),
-        // C helpers Swift cannot express (variadic prctl).
+        // C helpers Swift cannot express (variadic prctl, atomics in shared memory) and the one monotonic clock.
         .target(name: "CShims", path: "Sources/CShims"),
         // Counters in memory shared by the processes of `serve`, summed by whichever worker is scraped.
         .target(name: "SharedMetrics", dependencies: ["CShims"]),
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "CShims",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -50,10 +50,3 @@ final class BlockingExecutor: @unchecked Sendable {
         }
     }
 }
-
-/// Monotonic nanoseconds, for deadlines that must not move with the wall clock.
-func monotonicNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}

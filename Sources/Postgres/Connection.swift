@@ -1,4 +1,5 @@
 import CLibPQ
+import CShims
 import Glibc
 import Synchronization
 

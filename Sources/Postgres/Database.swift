@@ -1,3 +1,4 @@
+import CShims
 import Foundation
 
 /// Sizes and limits of one process's pool.

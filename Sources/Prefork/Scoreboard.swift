@@ -63,10 +63,3 @@ public struct ScoreboardEntry: @unchecked Sendable {
     public func countRequest() -> UInt64 { cshims_add_u64(base + Scoreboard.Word.requests.rawValue, 1) }
     public var requests: UInt64 { load(.requests) }
 }
-
-/// Nanoseconds of CLOCK_MONOTONIC: the same clock in every process of the machine.
-public func monotonicNanoseconds() -> UInt64 {
-    var time = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &time)
-    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-}

@@ -1,6 +1,7 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
 #include <stdint.h>
+#include <time.h>
 
 /* Ask the kernel to send `signal` to this process when its parent dies (prctl is variadic). */
 int cshims_set_parent_death_signal(int signal);
@@ -21,5 +22,15 @@ static inline void cshims_max_u64(uint64_t *address, uint64_t value) {
     uint64_t seen = __atomic_load_n(address, __ATOMIC_ACQUIRE);
     while (seen < value &&
            !__atomic_compare_exchange_n(address, &seen, value, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {}
+}
+
+/* Nanoseconds of CLOCK_MONOTONIC: deadlines that must not move with the wall clock, and the same clock in
+   every process of the machine (the master compares workers' heartbeats with it). The one definition for
+   every module. */
+__attribute__((swift_name("monotonicNanoseconds()")))
+static inline uint64_t cshims_monotonic_nanoseconds(void) {
+    struct timespec time;
+    clock_gettime(CLOCK_MONOTONIC, &time);
+    return (uint64_t)time.tv_sec * 1000000000u + (uint64_t)time.tv_nsec;
 }
 #endif
