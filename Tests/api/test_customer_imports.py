@@ -2,6 +2,7 @@
 it in batches (each row checked as the create route checks it), progress and errors are readable, a malformed
 file is refused with its line and leaves nothing, a killed worker's import finishes after a restart with no row
 twice, and `clientele import customers` runs the same code."""
+import contextlib
 import csv
 import io
 import json
@@ -302,19 +303,34 @@ def test_duplicate_emails_update_the_customer_with_on_conflict_update(api, worke
 
 # --- a worker killed mid-import ------------------------------------------------------------------------------
 
-def test_a_worker_killed_mid_import_finishes_after_a_restart_and_writes_no_row_twice(start_server, tmp_path):
-    """Its own database, so that no other worker takes the job; small batches, so the kill lands mid-way."""
+@contextlib.contextmanager
+def own_database_import(start_server, prefix, total):
+    """An import of `total` new customers (a password on every tenth) on a database of its own, so that no
+    other test's worker takes its job; yields the API client, the database, the tag and the started import."""
     db = Database().migrate()
     try:
         server = start_server(db.url, workers=1)
         client = Api(server, db, auth_headers(server, db))
-        tag = tagged("kill")
-        total = 4000
+        tag = tagged(prefix)
         lines = ["email,first_name,password"] + [
-            f"k{index:05d}.{tag}@example.com,N{index}," + ("password-%05d" % index if index % 10 == 0 else "")
+            f"{prefix[0]}{index:05d}.{tag}@example.com,N{index}," + ("password-%05d" % index if index % 10 == 0 else "")
             for index in range(total)]
+        yield client, db, tag, started(client, "\r\n".join(lines) + "\r\n")
+    finally:
+        db.drop()
+
+
+def assert_each_row_once(db, tag, total):
+    assert int(db.sql(f"SELECT count(*) FROM customer WHERE email LIKE '%.{tag}@example.com'")) == total
+    assert db.sql(f"SELECT count(*) FROM (SELECT email FROM customer WHERE email LIKE '%.{tag}@example.com' "
+                  "GROUP BY email HAVING count(*) > 1) AS twice") == "0"
+
+
+def test_a_worker_killed_mid_import_finishes_after_a_restart_and_writes_no_row_twice(start_server, tmp_path):
+    """Small batches, so that the kill lands mid-way."""
+    total = 4000
+    with own_database_import(start_server, "kill", total) as (client, db, tag, imported):
         env = base_env(db.url, PASSWORD_SCRYPT_LOG_N=10, IMPORT_BATCH_SIZE=25)
-        imported = started(client, "\r\n".join(lines) + "\r\n")
         first = Process(["worker"], env, tmp_path / "first.log")
 
         def progress():
@@ -333,29 +349,17 @@ def test_a_worker_killed_mid_import_finishes_after_a_restart_and_writes_no_row_t
             second.stop()
         assert done["state"] == "completed"
         assert (done["rows_done"], done["rows_created"], done["rows_failed"], done["rows_skipped"]) == (total, total, 0, 0)
-        assert int(db.sql(f"SELECT count(*) FROM customer WHERE email LIKE '%.{tag}@example.com'")) == total
-        assert db.sql(f"SELECT count(*) FROM (SELECT email FROM customer WHERE email LIKE '%.{tag}@example.com' "
-                      "GROUP BY email HAVING count(*) > 1) AS twice") == "0"
+        assert_each_row_once(db, tag, total)
         assert int(db.sql("SELECT attempt FROM job WHERE id = (SELECT job_id FROM customer_import "
                           f"WHERE id = {sql_literal(imported['id'])})")) == 2
-    finally:
-        db.drop()
 
 
 def test_a_long_import_goes_on_in_fresh_jobs_within_its_time_limit(start_server, tmp_path):
     """IMPORT_ATTEMPT_SECONDS=1: each attempt imports for a second, then hands the rest to a new job (in the
     transaction that points the import at it). The import completes through a chain of first attempts, with
     no failed attempt, no backoff, and no row twice."""
-    db = Database().migrate()
-    try:
-        server = start_server(db.url, workers=1)
-        client = Api(server, db, auth_headers(server, db))
-        tag = tagged("chain")
-        total = 3000
-        lines = ["email,password"] + [
-            f"c{index:05d}.{tag}@example.com," + ("password-%05d" % index if index % 10 == 0 else "")
-            for index in range(total)]
-        imported = started(client, "\r\n".join(lines) + "\r\n")
+    total = 3000
+    with own_database_import(start_server, "chain", total) as (client, db, tag, imported):
         worker = Process(["worker"], base_env(db.url, PASSWORD_SCRYPT_LOG_N=10, IMPORT_BATCH_SIZE=20,
                                               IMPORT_ATTEMPT_SECONDS=1), tmp_path / "worker.log")
         try:
@@ -363,7 +367,7 @@ def test_a_long_import_goes_on_in_fresh_jobs_within_its_time_limit(start_server,
         finally:
             worker.stop()
         assert (done["state"], done["rows_created"], done["rows_failed"]) == ("completed", total, 0)
-        assert int(db.sql(f"SELECT count(DISTINCT email) FROM customer WHERE email LIKE '%.{tag}@example.com'")) == total
+        assert_each_row_once(db, tag, total)
         jobs = db.sql("SELECT id, state, attempt, errors FROM job WHERE unique_key = "
                       f"{sql_literal('customer.import/' + imported['id'])} ORDER BY id").split("\n")
         assert len(jobs) >= 2, jobs
@@ -371,8 +375,6 @@ def test_a_long_import_goes_on_in_fresh_jobs_within_its_time_limit(start_server,
         assert db.sql(f"SELECT job_id FROM customer_import WHERE id = {sql_literal(imported['id'])}") == \
             jobs[-1].split("|")[0]
         print(f"\n{total} rows through {len(jobs)} jobs")
-    finally:
-        db.drop()
 
 
 # --- reading imports -----------------------------------------------------------------------------------------
