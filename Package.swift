@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: [
-                "Postgres", "Passwords", "Identifiers", "BlockingWork",
+                "Postgres", "Passwords", "Identifiers",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
