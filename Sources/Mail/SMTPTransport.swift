@@ -12,8 +12,8 @@ import Synchronization
 /// the send fails with a clear error. Only `?tls=none` opts out, for a local test sink such as Mailpit;
 /// the worker logs a warning then. Without credentials, STARTTLS is used when offered.
 ///
-/// A send blocks (libcurl's easy interface), so each one runs on a thread of its own, never on Swift's
-/// cooperative pool. Cancelling the sending task aborts the transfer (libcurl's progress callback), so a
+/// A send blocks (libcurl's easy interface), so each one runs on the process's `BlockingPool`, never on
+/// Swift's cooperative pool. Cancelling the sending task aborts the transfer (libcurl's progress callback), so a
 /// job that timed out or a stopping worker never leaves a send running. The password goes to libcurl as an
 /// option, never in the URL that is logged.
 public final class SMTPTransport: MailTransport {

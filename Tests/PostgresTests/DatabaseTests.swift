@@ -113,9 +113,15 @@ import Testing
         defer { test.drop() }
         let database = makeDatabase(test, leased: 1, acquireTimeout: 0.3)
         defer { database.shutdown() }
+        // The holder keeps the one connection until the test lets it go (a lock the test holds), so the
+        // second caller can only end by its timeout, however late a loaded test run wakes its timer (a fixed
+        // pg_sleep(2) could end first, and then the second caller got the connection).
+        let admin = try test.connect("clientele-test-admin")
+        defer { admin.close() }
+        _ = try admin.execute("SELECT pg_advisory_lock(4243)")
         let holder = Task {
             try await database.withConnection { connection in
-                try await connection.query("SELECT pg_sleep(2)")
+                try await connection.query("SELECT pg_advisory_xact_lock(4243)")
             }
         }
         // The holder has its connection before the second caller asks (under a loaded test run its task may
@@ -128,6 +134,7 @@ import Testing
         #expect(error?.kind == .poolExhausted)
         #expect(error?.isUnavailable == true)
         #expect(database.poolStatistics.timeouts >= 1)
+        _ = try admin.execute("SELECT pg_advisory_unlock_all()")
         _ = try await holder.value
         // Once it is released, the next caller gets it.
         _ = try await database.withConnection { connection in try await connection.query("SELECT 1") }
