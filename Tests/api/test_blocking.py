@@ -25,11 +25,13 @@ def test_the_workers_of_serve_together_hash_at_most_the_cores_worth_at_once(db, 
     def login(_):
         # A new connection each time, so the logins spread over both workers.
         return requests.post(server.url + "/admin/auth/token", json={"email": email, "password": PASSWORD},
-                             timeout=60).status_code
+                             timeout=180).status_code
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        statuses = list(pool.map(login, range(32)))
-    assert statuses == [200] * 32
+    # Hashes wait their turn: 12 of them, one slot per worker on two cores, each slow in a debug build on a
+    # busy machine, so the bound on each login is generous.
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(login, range(12)))
+    assert statuses == [200] * 12
 
     seen = {}
 
@@ -39,7 +41,9 @@ def test_the_workers_of_serve_together_hash_at_most_the_cores_worth_at_once(db, 
         return len(seen) == WORKERS
 
     wait_until(both_workers_answered, timeout=30, what="/debug/blocking from both workers")
-    cores = os.cpu_count()
+    # The cores the workers count (Foundation's, which may honour a CPU quota below what the machine has).
+    cores = next(iter(seen.values()))["cores"]
+    assert 1 <= cores <= os.cpu_count()
     for worker in seen.values():
         # The bound each worker was given: its share of the cores, at least one.
         assert worker["hashing_slots"] == max(1, cores // WORKERS), worker
