@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "Mail",
             dependencies: [
-                "CCurl", "CCurlShims",
+                "CCurl", "CCurlShims", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -54,18 +54,22 @@ let package = Package(
         ),
         // C helpers Swift cannot express (variadic prctl, atomics in shared memory) and the one monotonic clock.
         .target(name: "CShims", path: "Sources/CShims"),
+        // The process's one bounded pool of threads for blocking calls (NIOThreadPool), with the per-process
+        // bound on password hashes; shared by every module that blocks.
+        .target(name: "BlockingWork", dependencies: [.product(name: "NIOPosix", package: "swift-nio")]),
         // Counters in memory shared by the processes of `serve`, summed by whichever worker is scraped.
         .target(name: "SharedMetrics", dependencies: ["CShims"]),
         .target(
             name: "Postgres",
             dependencies: [
-                "CLibPQ", "CShims",
+                "CLibPQ", "CShims", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Passwords",
             dependencies: [
+                "BlockingWork",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -136,7 +140,7 @@ let package = Package(
             dependencies: [
                 "Postgres", "Customers", "CustomerImports", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
                 "SharedMetrics",
-                "Seeding", "SQLMigrations",
+                "Seeding", "SQLMigrations", "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -149,6 +153,7 @@ let package = Package(
         // make_vectors.py wrote the test vectors once (Python's hashlib.scrypt); kept beside them, not built.
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"], exclude: ["make_vectors.py"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
+        .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
         .testTarget(
             name: "AuthTests",

@@ -48,7 +48,7 @@ public struct AdminAPIDependencies: Sendable {
         self.auth = auth
         self.secureCookies = secureCookies
         self.adminCORS = adminCORS
-        self.passwordHashing = PasswordHashing(hasher: passwordHasher)
+        self.passwordHashing = PasswordHashing(hasher: passwordHasher, blocking: database.blocking)
         self.logger = logger
         self.maxBodySize = maxBodySize
         self.debugRoutes = debugRoutes

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import JSON
 import Postgres
@@ -6,6 +7,8 @@ import Postgres
 /// milliseconds (at most a minute), so tests can hold a request in flight across a signal;
 /// `GET /debug/db-sleep?seconds=N&path=leased|pipelined` runs `pg_sleep(N)` (at most an hour) on that
 /// path, so tests can watch the statement timeout and a client's departure end it on the server;
+/// `GET /debug/blocking` shows this process's blocking pool (its pid, the cores it counts, threads, hashing
+/// slots and the most password hashes that ran at once), so tests can check the bound across the workers of `serve`;
 /// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it);
 /// `GET /debug/customers/:id` is `GET /admin/customers/:id` without authentication, the baseline of the
 /// authentication benchmark (scripts/bench-auth.sh). Never turn these on in production.
@@ -26,6 +29,17 @@ struct DebugRoutes {
             else { throw APIError.invalidData("seconds must be 0...3600 and path leased or pipelined") }
             try await database.sleepOnServer(seconds: seconds, path: path)
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "slept \(seconds) s on the \(path) path")))
+        }
+        routes.add(.get, "/debug/blocking", .open) { [database] _, _ in
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.key("pid"); writer.int(Int(getpid()))
+            writer.key("cores"); writer.int(ProcessInfo.processInfo.activeProcessorCount)
+            writer.key("threads"); writer.int(database.blocking.threads)
+            writer.key("hashing_slots"); writer.int(database.blocking.hashingSlots)
+            writer.key("most_hashes_at_once"); writer.int(database.blocking.mostHashesAtOnce)
+            writer.endObject()
+            return Response.json(writer)
         }
         routes.add(.get, "/debug/routes", .open) { _, context in
             var writer = JSONWriter()

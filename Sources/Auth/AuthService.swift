@@ -54,7 +54,7 @@ public final class AuthService: Sendable {
         let user = row.result.isNull(row: row.index, column: 2) ? nil : try AdminUser(row: row, from: 2)
 
         let hasher = configuration.passwordHasher
-        let verified = try await PasswordWork.run { () -> Bool in
+        let verified = try await database.blocking.runHashing { () -> Bool in
             guard let storedHash else {
                 hasher.dummyVerify(password)
                 return false
@@ -67,7 +67,7 @@ public final class AuthService: Sendable {
         }
         try await throttle.forgetFailures(email: email, in: database)
         if hasher.needsRehash(storedHash) {
-            let newHash = try await PasswordWork.run { try hasher.hash(password) }
+            let newHash = try await database.blocking.runHashing { try hasher.hash(password) }
             // Only if the hash is still the one verified: a concurrent password change wins.
             try await database.query(
                 """

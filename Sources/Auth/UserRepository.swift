@@ -50,7 +50,7 @@ public struct UserRepository: Sendable {
         if let apiToken, apiToken.isEmpty { throw Failure.emptyAPIToken }
         guard Self.roles.contains(role) else { throw Failure.invalidRole(role) }
         let hasher = passwordHasher
-        let hash = try await PasswordWork.run { try hasher.hash(password) }
+        let hash = try await database.blocking.runHashing { try hasher.hash(password) }
         do {
             let result = try await database.query(
                 """

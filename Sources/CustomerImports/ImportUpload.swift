@@ -12,7 +12,9 @@ import Validation
 /// (`CustomerImportRepository.stage`): a malformed file is refused with its line number and leaves nothing.
 ///
 /// The rows themselves are checked by the worker, as it imports them.
-public final class ImportUpload: @unchecked Sendable {
+///
+/// Not Sendable: it writes on the transaction's leased connection, which belongs to the task that leased it.
+public final class ImportUpload {
     /// Bytes of records per stored chunk (a record is never split; one larger record makes a larger chunk).
     static let chunkBytes = 1 << 20
 

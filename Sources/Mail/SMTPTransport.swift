@@ -1,3 +1,4 @@
+import BlockingWork
 import CCurl
 import CCurlShims
 import Foundation
@@ -11,8 +12,8 @@ import Synchronization
 /// the send fails with a clear error. Only `?tls=none` opts out, for a local test sink such as Mailpit;
 /// the worker logs a warning then. Without credentials, STARTTLS is used when offered.
 ///
-/// A send blocks (libcurl's easy interface), so each one runs on a thread of its own, never on Swift's
-/// cooperative pool. Cancelling the sending task aborts the transfer (libcurl's progress callback), so a
+/// A send blocks (libcurl's easy interface), so each one runs on the process's `BlockingPool`, never on
+/// Swift's cooperative pool. Cancelling the sending task aborts the transfer (libcurl's progress callback), so a
 /// job that timed out or a stopping worker never leaves a send running. The password goes to libcurl as an
 /// option, never in the URL that is logged.
 public final class SMTPTransport: MailTransport {
@@ -35,6 +36,8 @@ public final class SMTPTransport: MailTransport {
     private let password: String?
     private let connectTimeout: Int
     private let timeout: Int
+    /// The process's pool for blocking calls: a delivery blocks one of its threads (libcurl's easy interface).
+    private let blocking: BlockingPool
 
     public enum ConfigurationError: Error, CustomStringConvertible {
         case malformed(String)
@@ -47,7 +50,8 @@ public final class SMTPTransport: MailTransport {
 
     /// Parses `smtp://[user:password@]host[:port][?tls=none]` or `smtps://…`; the reason names what is
     /// wrong, never the password.
-    public init(url: String, connectTimeout: Int = 10, timeout: Int = 60) throws {
+    public init(url: String, blocking: BlockingPool, connectTimeout: Int = 10, timeout: Int = 60) throws {
+        self.blocking = blocking
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
             scheme == "smtp" || scheme == "smtps"
         else { throw ConfigurationError.malformed("must be smtp://host[:port] or smtps://host[:port]") }
@@ -106,11 +110,9 @@ public final class SMTPTransport: MailTransport {
             connectTimeout: connectTimeout, timeout: timeout)
         let abort = TransferAbort()
         let outcome: Result<Void, MailError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread { continuation.resume(returning: request.perform(abort: abort)) }
-                thread.name = "smtp-send"
-                thread.start()
-            }
+            // `perform` returns its failure as a value and never throws.
+            (try? await blocking.run { request.perform(abort: abort) })
+                ?? .failure(MailError(.temporary, "smtp: the delivery could not run"))
         } onCancel: {
             abort.request()
         }

@@ -3,115 +3,37 @@ import CShims
 import Glibc
 import Synchronization
 
-/// How to reach the database. `url` is a libpq URL (`postgresql://…`) or a conninfo string; whatever it
-/// says about TLS (`sslmode=verify-full`, `sslrootcert=…`) is libpq's to honour: nothing here overrides it.
-public struct ConnectionOptions: Sendable {
-    public var url: String
-    /// Shown in `pg_stat_activity.application_name`, e.g. `clientele-serve/4242`.
-    public var applicationName: String
-    /// Seconds; libpq's minimum is 2.
-    public var connectTimeout: Int
-    /// Named prepared statements, one per distinct SQL text and connection. Off behind a transaction pooler
-    /// (PgBouncer before 1.21) that cannot keep them: then every statement is parsed each time.
-    public var usePreparedStatements: Bool
-    /// Most statements kept prepared per connection; the least recently used one is deallocated past it.
-    public var preparedStatementLimit: Int
-    /// Seconds any one statement may run (DB_STATEMENT_TIMEOUT), or nil for no limit (migrations, seeding).
-    /// Set as the session's `statement_timeout` when the connection opens, so PostgreSQL ends a statement
-    /// that passes it (57014), each pipelined statement on its own; `LeasedConnection` also keeps a
-    /// deadline of its own (see there).
-    public var statementTimeout: Double?
-
-    public init(
-        url: String, applicationName: String, connectTimeout: Int = 5, usePreparedStatements: Bool = true,
-        preparedStatementLimit: Int = 256, statementTimeout: Double? = nil
-    ) {
-        self.url = url
-        self.applicationName = applicationName
-        self.connectTimeout = connectTimeout
-        self.usePreparedStatements = usePreparedStatements
-        self.preparedStatementLimit = preparedStatementLimit
-        self.statementTimeout = statementTimeout
-    }
-}
-
-/// One libpq connection, used by one thread at a time. Its calls block: run them on the pool's own
-/// threads, never on an event loop or Swift's cooperative pool. The one exception is `interrupt()`, which
-/// any thread may call while a statement runs.
-public final class Connection: @unchecked Sendable {
-    let handle: OpaquePointer
-    let options: ConnectionOptions
-    /// SQL text -> name of the statement prepared on this connection.
-    private var preparedStatements: PreparedStatementCache
-    /// Names evicted from `preparedStatements` whose DEALLOCATE has not been sent yet.
-    private var pendingDeallocations: [String] = []
-    private var isClosed = false
-    /// libpq's handle for cancel requests (PQcancel), made once while connected.
-    private let cancelHandle: OpaquePointer?
+/// One libpq connection whose calls block until the server answered: for leased connections (run on the
+/// process's `BlockingPool`, never on an event loop or Swift's cooperative pool), migrations, tests and
+/// one-shot commands. Sendable by construction: the libpq handle lives inside a lock, so two threads can
+/// never use it at once (a second caller waits for the first statement to end). The one thing any thread
+/// may do while a statement runs is `interrupt()` it, which is an atomic flag outside the lock.
+public final class Connection: Sendable {
+    public let options: ConnectionOptions
+    /// The backend's process id (for `pg_terminate_backend` in tests and operators' queries).
+    public let backendPID: Int
+    private let session: Mutex<Session>
     /// Set by `interrupt()`, from any thread; cleared by `resetInterrupt()` when the connection changes hands.
     private let interruptRequested = Atomic<Bool>(false)
-    /// A cancel request went to the server for a statement of this connection. The lease that sent it
-    /// closes the connection instead of handing it on (see `LeasedConnection`).
-    private(set) var sentCancelRequest = false
 
+    /// Connects; blocking.
     public init(_ options: ConnectionOptions) throws {
+        let connection = try LibPQConnection(options)
         self.options = options
-        preparedStatements = PreparedStatementCache(prefix: "s", capacity: options.preparedStatementLimit)
-        // gssencmode comes before dbname so that a URL naming it wins. Off by default: libpq's "prefer" asks
-        // Kerberos for credentials on every connect, which maps its libraries into every process (0.6 MiB
-        // of RSS per worker) for a kind of encryption almost nobody runs; ?gssencmode=prefer brings it back.
-        // sslmode is not among these: the URL's (or PGSSLMODE's) applies.
-        let keywords = ["gssencmode", "dbname", "application_name", "connect_timeout", "fallback_application_name"]
-        let values = ["disable", options.url, options.applicationName, String(max(2, options.connectTimeout)), "clientele"]
-        let handle = withCStringArray(keywords) { keywordPointers in
-            withCStringArray(values) { valuePointers in
-                PQconnectdbParams(keywordPointers, valuePointers, 1)
-            }
-        }
-        guard let handle else { throw PostgresError.connection("out of memory while connecting") }
-        guard PQstatus(handle) == CONNECTION_OK else {
-            let message = Self.errorMessage(of: handle)
-            PQfinish(handle)
-            throw PostgresError.connection(message)
-        }
-        self.handle = handle
-        cancelHandle = PQgetCancel(handle)
-        // Notices (e.g. "already exists, skipping") are not errors; libpq would print them to stderr.
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
-        // Timestamps are read in ISO style whatever the server's default; the parser handles any offset.
-        var session = "SET DateStyle TO 'ISO'; SET TimeZone TO 'UTC'"
-        if let timeout = options.statementTimeout {
-            session += "; SET statement_timeout TO \(Self.milliseconds(timeout))"
-        }
-        _ = try execute(simple: session)
+        backendPID = connection.backendPID
+        session = Mutex(
+            Session(
+                connection: connection,
+                preparedStatements: PreparedStatementCache(prefix: "s", capacity: options.preparedStatementLimit)))
     }
-
-    deinit { close() }
 
     public func close() {
-        if !isClosed {
-            isClosed = true
-            if let cancelHandle { PQfreeCancel(cancelHandle) }
-            PQfinish(handle)
-        }
+        session.withLock { $0.connection = nil }
     }
 
-    /// The backend's process id (for `pg_terminate_backend` in tests and operators' queries).
-    public var backendPID: Int { Int(PQbackendPID(handle)) }
-
-    /// False once the connection broke. Reads what is already waiting on the socket without blocking, so
-    /// a connection that the server closed while it sat idle (a restart, `pg_terminate_backend`) is found
-    /// before a statement is sent on it.
+    /// False once the connection broke or was closed (see `LibPQConnection.isAlive`).
     public var isAlive: Bool {
-        guard !isClosed, PQstatus(handle) == CONNECTION_OK else { return false }
-        // A terminated backend sends an error message, then closes: the first read takes the message, a
-        // later one sees the end of the stream. A few rounds tell a closed socket from a late notice.
-        for _ in 0..<4 {
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            guard poll(&descriptor, 1, 0) > 0 else { break }
-            if PQconsumeInput(handle) == 0 { return false }
-        }
-        return PQstatus(handle) == CONNECTION_OK
+        session.withLock { $0.connection?.isAlive ?? false }
     }
 
     /// Runs one statement with bound parameters, prepared once per connection when prepared statements are
@@ -119,15 +41,9 @@ public final class Connection: @unchecked Sendable {
     /// error is a statement timeout (57014).
     @discardableResult
     public func execute(_ sql: SQL, deadline: UInt64? = nil) throws -> QueryResult {
-        let text = sql.text
-        if options.usePreparedStatements {
-            let name = try preparedName(for: text, parameterCount: sql.binds.count, deadline: deadline)
-            return try run(deadline: deadline) {
-                withParameters(sql.binds) { values, count in PQsendQueryPrepared(handle, name, count, values, nil, nil, 0) }
-            }
-        }
-        return try run(deadline: deadline) {
-            withParameters(sql.binds) { values, count in PQsendQueryParams(handle, text, count, nil, values, nil, nil, 0) }
+        let prepared = options.usePreparedStatements
+        return try session.withLock { session in
+            try session.execute(sql, prepared: prepared, deadline: deadline, interrupted: { self.isInterrupted })
         }
     }
 
@@ -135,34 +51,13 @@ public final class Connection: @unchecked Sendable {
     /// (a migration file). Never pass a client's value here.
     @discardableResult
     public func execute(simple text: String, deadline: UInt64? = nil) throws -> QueryResult {
-        try run(deadline: deadline) { PQsendQuery(handle, text) }
-    }
-
-    private func preparedName(for text: String, parameterCount: Int, deadline: UInt64?) throws -> String {
-        if let name = preparedStatements.name(for: text) { return name }
-        let (name, evicted) = preparedStatements.insert(text)
-        if let evicted { pendingDeallocations.append(evicted) }
-        do {
-            // Evicted statements go first, so the server never holds more than the limit. One that could not
-            // be sent (the caller was cancelled) stays pending for the next PREPARE.
-            while let evicted = pendingDeallocations.last {
-                do {
-                    // Our own name (a letter and a counter), so it may be written into the statement.
-                    _ = try run(deadline: deadline) { PQsendQuery(handle, "DEALLOCATE \(evicted)") }
-                } catch let error as PostgresError where error.kind == .server {
-                    // The server has no such statement (any more): nothing to free.
-                }
-                pendingDeallocations.removeLast()
-            }
-            _ = try run(deadline: deadline) { PQsendPrepare(handle, name, text, Int32(parameterCount), nil) }
-        } catch {
-            preparedStatements.remove(text, ifNamed: name)
-            throw error
+        try session.withLock { session in
+            let handle = try session.handle()
+            return try session.run(deadline: deadline, interrupted: { self.isInterrupted }) { PQsendQuery(handle, text) }
         }
-        return name
     }
 
-    // MARK: Deadlines and cancellation
+    // MARK: Cancellation
 
     /// Asks the statement running now (or the next one this lease sends) to stop: the thread running it
     /// sends libpq's cancel request and returns `CancellationError`. Safe from any thread; what sets it is
@@ -178,25 +73,91 @@ public final class Connection: @unchecked Sendable {
 
     var isInterrupted: Bool { interruptRequested.load(ordering: .acquiring) }
 
-    private enum CancelReason {
-        case deadline
-        case interrupted
-    }
+    /// A cancel request went to the server for a statement of this connection. The lease that sent it
+    /// closes the connection instead of handing it on (see `LeasedConnection`).
+    var sentCancelRequest: Bool { session.withLock { $0.sentCancelRequest } }
 
     /// How long the server may take to stop a statement after a cancel request before the connection is
     /// treated as lost (a server that checks for interrupts at all answers within milliseconds).
     static let cancelAnswerLimit: UInt64 = 10_000_000_000
     /// How often a waiting thread looks at `interruptRequested` while a statement runs.
     static let interruptPollMilliseconds: Int32 = 100
+}
+
+/// What the lock of a `Connection` guards: the libpq connection and what this side knows about it.
+private struct Session {
+    /// nil once closed.
+    var connection: LibPQConnection?
+    /// SQL text -> name of the statement prepared on this connection.
+    var preparedStatements: PreparedStatementCache
+    /// Names evicted from `preparedStatements` whose DEALLOCATE has not been sent yet.
+    var pendingDeallocations: [String] = []
+    var sentCancelRequest = false
+
+    private enum CancelReason {
+        case deadline
+        case interrupted
+    }
+
+    func handle() throws -> OpaquePointer {
+        guard let connection else { throw PostgresError.connection("the connection is closed") }
+        return connection.handle
+    }
+
+    mutating func execute(
+        _ sql: SQL, prepared: Bool, deadline: UInt64?, interrupted: () -> Bool
+    ) throws -> QueryResult {
+        let handle = try handle()
+        let text = sql.text
+        if prepared {
+            let name = try preparedName(for: text, parameterCount: sql.binds.count, deadline: deadline, interrupted: interrupted)
+            return try run(deadline: deadline, interrupted: interrupted) {
+                withParameters(sql.binds) { values, count in PQsendQueryPrepared(handle, name, count, values, nil, nil, 0) }
+            }
+        }
+        return try run(deadline: deadline, interrupted: interrupted) {
+            withParameters(sql.binds) { values, count in PQsendQueryParams(handle, text, count, nil, values, nil, nil, 0) }
+        }
+    }
+
+    private mutating func preparedName(
+        for text: String, parameterCount: Int, deadline: UInt64?, interrupted: () -> Bool
+    ) throws -> String {
+        if let name = preparedStatements.name(for: text) { return name }
+        let handle = try handle()
+        let (name, evicted) = preparedStatements.insert(text)
+        if let evicted { pendingDeallocations.append(evicted) }
+        do {
+            // Evicted statements go first, so the server never holds more than the limit. One that could not
+            // be sent (the caller was cancelled) stays pending for the next PREPARE.
+            while let evicted = pendingDeallocations.last {
+                do {
+                    // Our own name (a letter and a counter), so it may be written into the statement.
+                    _ = try run(deadline: deadline, interrupted: interrupted) { PQsendQuery(handle, "DEALLOCATE \(evicted)") }
+                } catch let error as PostgresError where error.kind == .server {
+                    // The server has no such statement (any more): nothing to free.
+                }
+                pendingDeallocations.removeLast()
+            }
+            _ = try run(deadline: deadline, interrupted: interrupted) {
+                PQsendPrepare(handle, name, text, Int32(parameterCount), nil)
+            }
+        } catch {
+            preparedStatements.remove(text, ifNamed: name)
+            throw error
+        }
+        return name
+    }
 
     /// Sends a statement with `send`, then waits for all its results: returns the last, or throws the first
     /// error, as PQexec would. While it waits, a passed deadline or an interrupt sends a cancel request
     /// (PQcancel): safe here because this statement is the only one outstanding on the connection and the
     /// thread sends nothing more until the server has answered, so the request cannot reach a later
     /// statement. The connection is then marked (`sentCancelRequest`) and not reused by anyone else.
-    private func run(deadline: UInt64?, send: () -> Int32) throws -> QueryResult {
-        if isInterrupted { throw CancellationError() }
-        guard send() == 1 else { throw PostgresError.connection(Self.errorMessage(of: handle)) }
+    mutating func run(deadline: UInt64?, interrupted: () -> Bool, send: () -> Int32) throws -> QueryResult {
+        if interrupted() { throw CancellationError() }
+        let handle = try handle()
+        guard send() == 1 else { throw PostgresError.connection(LibPQConnection.errorMessage(of: handle)) }
         var cancelled: CancelReason?
         var cancelledAt: UInt64 = 0
         var last: OpaquePointer?
@@ -206,18 +167,18 @@ public final class Connection: @unchecked Sendable {
         while true {
             while PQisBusy(handle) == 1 {
                 let now = monotonicNanoseconds()
-                var wait = Self.interruptPollMilliseconds
+                var wait = Connection.interruptPollMilliseconds
                 if cancelled != nil {
-                    guard now < cancelledAt + Self.cancelAnswerLimit else {
+                    guard now < cancelledAt + Connection.cancelAnswerLimit else {
                         if let last { PQclear(last) }
-                        close()
+                        connection = nil
                         throw PostgresError.connection("the server did not stop the statement after a cancel request")
                     }
                 } else if let deadline, now >= deadline {
                     (cancelled, cancelledAt) = (.deadline, now)
                     sendCancelRequest()
                     continue
-                } else if isInterrupted {
+                } else if interrupted() {
                     (cancelled, cancelledAt) = (.interrupted, now)
                     sendCancelRequest()
                     continue
@@ -236,7 +197,7 @@ public final class Connection: @unchecked Sendable {
                 if let last { PQclear(last) }
                 last = result
             default:
-                firstError = firstError ?? Self.error(from: result, connection: handle)
+                firstError = firstError ?? LibPQConnection.error(from: result, connection: handle)
                 PQclear(result)
             }
         }
@@ -254,69 +215,12 @@ public final class Connection: @unchecked Sendable {
             throw firstError
         }
         // A statement that finished before the cancel request reached it keeps its result: the server did it.
-        guard let last else { throw PostgresError.connection(Self.errorMessage(of: handle)) }
+        guard let last else { throw PostgresError.connection(LibPQConnection.errorMessage(of: handle)) }
         return QueryResult(owning: last)
     }
 
-    private func sendCancelRequest() {
+    private mutating func sendCancelRequest() {
         sentCancelRequest = true
-        guard let cancelHandle else { return }
-        var message = [CChar](repeating: 0, count: 256)
-        // A failed request (the server unreachable) is not an error here: the answer limit covers it.
-        _ = PQcancel(cancelHandle, &message, Int32(message.count))
+        connection?.sendCancelRequest()
     }
-
-    static func milliseconds(_ seconds: Double) -> Int { max(1, Int((seconds * 1000).rounded())) }
-
-    static func error(from result: OpaquePointer, connection: OpaquePointer) -> PostgresError {
-        func field(_ code: Int32) -> String? {
-            guard let value = PQresultErrorField(result, code) else { return nil }
-            return String(cString: value)
-        }
-        let sqlState = field(CLIBPQ_DIAG_SQLSTATE)
-        let message = field(CLIBPQ_DIAG_MESSAGE_PRIMARY) ?? errorMessage(of: connection)
-        // A result with no SQLSTATE was made by libpq itself: the connection broke under it.
-        let broken = sqlState == nil && PQstatus(connection) != CONNECTION_OK
-        return PostgresError(
-            kind: broken ? .connection : (sqlState == nil ? .client : .server),
-            message: message,
-            sqlState: sqlState,
-            detail: field(CLIBPQ_DIAG_MESSAGE_DETAIL),
-            hint: field(CLIBPQ_DIAG_MESSAGE_HINT),
-            constraint: field(CLIBPQ_DIAG_CONSTRAINT_NAME))
-    }
-
-    static func errorMessage(of handle: OpaquePointer) -> String {
-        guard let message = PQerrorMessage(handle) else { return "unknown libpq error" }
-        let text = String(cString: message).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "connection failed" : text
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice.removeFirst() }
-        while let last = slice.last, set.contains(last) { slice.removeLast() }
-        return String(slice)
-    }
-}
-
-extension Set where Element == Character {
-    static let whitespacesAndNewlines: Set<Character> = [" ", "\n", "\t", "\r"]
-}
-
-/// Calls `body` with a C array of C strings (nil for NULL) that lives for the call.
-func withParameters<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, Int32) -> R) -> R {
-    let copies: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } }
-    defer { for copy in copies { free(copy) } }
-    let pointers = copies.map { UnsafePointer($0) }
-    return pointers.withUnsafeBufferPointer { buffer in body(buffer.baseAddress, Int32(values.count)) }
-}
-
-func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
-    let copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) } + [nil]
-    defer { for copy in copies { free(copy) } }
-    let pointers = copies.map { UnsafePointer($0) }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

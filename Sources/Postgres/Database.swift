@@ -1,3 +1,4 @@
+import BlockingWork
 import CShims
 import Foundation
 
@@ -26,17 +27,27 @@ public final class Database: Sendable {
     public let configuration: PoolConfiguration
     private let queue: StatementQueue
     let leases: LeasePool
-    let executor: BlockingExecutor
+    /// The process's pool for blocking calls: leased connections' statements and connects run there, and
+    /// the modules above (password hashing, mail) find it here.
+    public let blocking: BlockingPool
+    /// Whether `blocking` was made here (and is shut down with the database) rather than handed in.
+    private let ownsBlocking: Bool
     private let statistics = PoolStatistics()
 
-    public init(options: ConnectionOptions, configuration: PoolConfiguration = PoolConfiguration()) {
+    /// `blocking`: the process's one pool for blocking calls (a `serve` worker, the job worker and the
+    /// commands each make one after fork and hand it in). Without one the database makes a pool of its own,
+    /// a thread per leased connection (tests and the pool benchmark).
+    public init(
+        options: ConnectionOptions, configuration: PoolConfiguration = PoolConfiguration(), blocking: BlockingPool? = nil
+    ) {
         self.options = options
         self.configuration = configuration
         queue = StatementQueue(capacity: configuration.queueCapacity)
-        executor = BlockingExecutor(threads: configuration.leasedConnections, name: "pg-lease")
+        self.blocking = blocking ?? BlockingPool(threads: configuration.leasedConnections)
+        ownsBlocking = blocking == nil
         leases = LeasePool(
             options: options, capacity: configuration.leasedConnections,
-            acquireTimeout: configuration.acquireTimeout, executor: executor, statistics: statistics)
+            acquireTimeout: configuration.acquireTimeout, blocking: self.blocking, statistics: statistics)
         for index in 0..<max(1, configuration.pipelines) {
             PipelineRunner(
                 queue: queue, options: options, batchLimit: configuration.batchLimit,
@@ -70,7 +81,7 @@ public final class Database: Sendable {
     public func withConnection<T: Sendable>(_ body: (LeasedConnection) async throws -> T) async throws -> T {
         let connection = try await leases.acquire()
         connection.resetInterrupt()
-        let leased = LeasedConnection(connection: connection, executor: executor)
+        let leased = LeasedConnection(connection: connection, blocking: blocking)
         do {
             let value = try await body(leased)
             leases.release(connection, reusable: leased.isReusable)
@@ -105,86 +116,6 @@ public final class Database: Sendable {
     public func shutdown() {
         queue.shutdown()
         leases.shutdown()
-        executor.shutdown()
-    }
-}
-
-/// A connection lent to one caller. Its calls run on the pool's blocking threads.
-///
-/// Every statement has a deadline: the `timeout` given to `query`, else the connection's statement timeout
-/// plus a second (PostgreSQL's own `statement_timeout` normally ends it first, with no cancel request;
-/// this one also holds behind a pooler that drops the session setting). When the caller's task is
-/// cancelled (its HTTP client left, its job timed out), the running statement is cancelled at once with
-/// libpq's cancel request and the call throws `CancellationError`. A connection for which a cancel request
-/// was sent is closed at the end of the lease rather than handed on, so a request that arrived late can
-/// never stop the next holder's statement.
-public final class LeasedConnection: @unchecked Sendable {
-    private let connection: Connection
-    private let executor: BlockingExecutor
-    private(set) var isBroken = false
-    private(set) var inTransaction = false
-
-    init(connection: Connection, executor: BlockingExecutor) {
-        self.connection = connection
-        self.executor = executor
-    }
-
-    public var backendPID: Int { connection.backendPID }
-
-    /// Runs one statement; `timeout` (seconds) replaces the default deadline, e.g. a shorter one for a
-    /// search or a metrics count.
-    @discardableResult
-    public func query(_ sql: SQL, timeout: Double? = nil) async throws -> QueryResult {
-        let deadline = self.deadline(timeout)
-        return try await run { try $0.execute(sql, deadline: deadline) }
-    }
-
-    /// Text without parameters (several statements allowed). Never pass a client's value here.
-    @discardableResult
-    public func execute(simple text: String, timeout: Double? = nil) async throws -> QueryResult {
-        let deadline = self.deadline(timeout)
-        return try await run { try $0.execute(simple: text, deadline: deadline) }
-    }
-
-    func begin() async throws {
-        try await execute(simple: "BEGIN")
-        inTransaction = true
-    }
-
-    func commit() async throws {
-        try await execute(simple: "COMMIT")
-        inTransaction = false
-    }
-
-    func rollback() async throws {
-        try await execute(simple: "ROLLBACK")
-        inTransaction = false
-    }
-
-    /// Whether the pool may hand the connection to someone else.
-    var isReusable: Bool { !isBroken && !inTransaction && !connection.sentCancelRequest }
-
-    private func deadline(_ timeout: Double?) -> UInt64? {
-        guard let seconds = timeout ?? connection.options.statementTimeout.map({ $0 + 1 }) else { return nil }
-        return monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
-    }
-
-    private func run(_ body: @escaping @Sendable (Connection) throws -> QueryResult) async throws -> QueryResult {
-        if isBroken { throw PostgresError.connection("connection lost earlier in this lease") }
-        let connection = self.connection
-        do {
-            return try await withTaskCancellationHandler {
-                try await executor.run { try body(connection) }
-            } onCancel: {
-                connection.interrupt()
-            }
-        } catch let error as PostgresError {
-            if error.isConnectionLost || !connection.isAlive {
-                isBroken = true
-                throw PostgresError(
-                    kind: .connection, message: error.message, sqlState: error.sqlState, detail: error.detail)
-            }
-            throw error
-        }
+        if ownsBlocking { blocking.shutdown() }
     }
 }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Synchronization
 
@@ -16,17 +17,17 @@ final class LeasePool: Sendable {
     private let options: ConnectionOptions
     private let capacity: Int
     private let acquireTimeout: Duration
-    private let executor: BlockingExecutor
+    private let blocking: BlockingPool
     private let statistics: PoolStatistics
 
     init(
-        options: ConnectionOptions, capacity: Int, acquireTimeout: Double, executor: BlockingExecutor,
+        options: ConnectionOptions, capacity: Int, acquireTimeout: Double, blocking: BlockingPool,
         statistics: PoolStatistics
     ) {
         self.options = options
         self.capacity = max(1, capacity)
         self.acquireTimeout = .milliseconds(Int(acquireTimeout * 1000))
-        self.executor = executor
+        self.blocking = blocking
         self.statistics = statistics
     }
 
@@ -102,7 +103,7 @@ final class LeasePool: Sendable {
     private func openConnection() async throws -> Connection {
         do {
             let options = self.options
-            let connection = try await executor.run { try Connection(options) }
+            let connection = try await blocking.run { try Connection(options) }
             publish()
             return connection
         } catch {

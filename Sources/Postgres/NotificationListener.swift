@@ -11,7 +11,10 @@ public enum ListenerEvent: Sendable, Equatable {
 }
 
 /// LISTEN on a connection of its own, on a thread of its own; reconnects and listens again after the
-/// connection breaks. Notifications arrive as an AsyncStream.
+/// connection breaks. Notifications arrive as an AsyncStream. Like a pipeline's thread, this one owns its
+/// connection for the life of the process and sleeps in poll() on its socket: it is a reader that never
+/// returns, not a blocking call, so it keeps a thread of its own rather than holding one of the process's
+/// `BlockingPool` threads forever.
 public final class NotificationListener: Sendable {
     private let options: ConnectionOptions
     private let channels: [String]
@@ -42,11 +45,16 @@ public final class NotificationListener: Sendable {
     private func run() {
         while !stopped.load(ordering: .relaxed) {
             do {
-                let connection = try Connection(options)
-                for channel in channels { try connection.execute(simple: "LISTEN \(channel)") }
+                let connection = try LibPQConnection(options)
+                for channel in channels {
+                    let result = PQexec(connection.handle, "LISTEN \(channel)")
+                    defer { PQclear(result) }
+                    guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+                        throw PostgresError.connection(connection.errorMessage)
+                    }
+                }
                 continuation.yield(.listening)
                 try receive(on: connection)
-                connection.close()
             } catch {
                 // Down or restarting: try again shortly; the worker polls meanwhile.
                 Thread.sleep(forTimeInterval: 1)
@@ -55,14 +63,14 @@ public final class NotificationListener: Sendable {
         continuation.finish()
     }
 
-    private func receive(on connection: Connection) throws {
+    private func receive(on connection: LibPQConnection) throws {
         let handle = connection.handle
         while !stopped.load(ordering: .relaxed) {
             var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, 500)
             if ready < 0 && errno != EINTR { throw PostgresError.connection("poll failed") }
             if ready > 0 && PQconsumeInput(handle) == 0 {
-                throw PostgresError.connection(Connection.errorMessage(of: handle))
+                throw PostgresError.connection(LibPQConnection.errorMessage(of: handle))
             }
             while let notification = PQnotifies(handle) {
                 let channel = String(cString: notification.pointee.relname)

@@ -12,13 +12,14 @@ import Glibc
 /// before sending (`PendingStatement.isAbandoned`); a cancel request is never sent here (see
 /// `Database.query`). Prepared statements are kept in an LRU (`PreparedStatementCache`); an evicted one is
 /// DEALLOCATEd in a sync segment of its own, ahead of the statement that evicted it.
+// @unchecked: its mutable state (connection, prepared names) is touched only by the one thread `start` makes.
 final class PipelineRunner: @unchecked Sendable {
     private let queue: StatementQueue
     private let options: ConnectionOptions
     private let batchLimit: Int
     private let acquireTimeoutNanoseconds: UInt64
     private let statistics: PoolStatistics
-    private var connection: Connection?
+    private var connection: LibPQConnection?
     private var preparedStatements: PreparedStatementCache
     /// Silence on the socket this long while results are due means the server or the network is gone
     /// (no RST ever came): the batch fails as a lost connection instead of waiting forever. Each result
@@ -63,7 +64,7 @@ final class PipelineRunner: @unchecked Sendable {
             }
             if fresh.isEmpty { continue }
             statistics.pipelinedInFlight(fresh.count)
-            let connection: Connection
+            let connection: LibPQConnection
             do {
                 connection = try liveConnection()
             } catch {
@@ -74,14 +75,14 @@ final class PipelineRunner: @unchecked Sendable {
             execute(fresh, on: connection)
             statistics.pipelinedInFlight(-fresh.count)
         }
-        connection?.close()
+        connection = nil
     }
 
     /// The thread's connection, replaced when the server closed it while idle.
-    private func liveConnection() throws -> Connection {
+    private func liveConnection() throws -> LibPQConnection {
         if let connection, connection.isAlive { return connection }
         dropConnection()
-        let fresh = try Connection(options)
+        let fresh = try LibPQConnection(options)
         guard PQenterPipelineMode(fresh.handle) == 1, PQsetnonblocking(fresh.handle, 1) == 0 else {
             throw PostgresError(kind: .client, message: "could not enter pipeline mode")
         }
@@ -90,7 +91,6 @@ final class PipelineRunner: @unchecked Sendable {
     }
 
     private func dropConnection() {
-        connection?.close()
         connection = nil
         preparedStatements.removeAll()
     }
@@ -103,7 +103,7 @@ final class PipelineRunner: @unchecked Sendable {
         var preparing: String?
     }
 
-    private func execute(_ batch: [PendingStatement], on connection: Connection) {
+    private func execute(_ batch: [PendingStatement], on connection: LibPQConnection) {
         let handle = connection.handle
         var sent: [Sent] = []
         sent.reserveCapacity(batch.count)
@@ -159,7 +159,7 @@ final class PipelineRunner: @unchecked Sendable {
                     awaitingPrepare = nil
                     if status != PGRES_COMMAND_OK {
                         preparedStatements.remove(item.sql.text, ifNamed: name)
-                        firstError = firstError ?? Connection.error(from: result, connection: handle)
+                        firstError = firstError ?? LibPQConnection.error(from: result, connection: handle)
                     }
                     PQclear(result)
                     continue
@@ -170,7 +170,7 @@ final class PipelineRunner: @unchecked Sendable {
                 case PGRES_PIPELINE_ABORTED:
                     PQclear(result)
                 default:
-                    firstError = firstError ?? Connection.error(from: result, connection: handle)
+                    firstError = firstError ?? LibPQConnection.error(from: result, connection: handle)
                     PQclear(result)
                 }
             }
@@ -211,8 +211,8 @@ final class PipelineRunner: @unchecked Sendable {
     }
 
     /// Every statement of the batch from `index` on fails with a connection error; the connection goes.
-    private func fail(_ batch: [PendingStatement], from index: Int, connection: Connection) {
-        let message = Connection.errorMessage(of: connection.handle)
+    private func fail(_ batch: [PendingStatement], from index: Int, connection: LibPQConnection) {
+        let message = LibPQConnection.errorMessage(of: connection.handle)
         dropConnection()
         for item in batch[index...] {
             item.finish(.failure(PostgresError.connection("connection lost: \(message)")))

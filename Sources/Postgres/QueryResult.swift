@@ -2,6 +2,7 @@ import CLibPQ
 
 /// The rows of one statement, read straight from libpq's result (text format). Immutable once made, so it
 /// may cross threads; the memory is freed when the last reference goes.
+// @unchecked: libpq results are immutable once made and PQgetvalue reads them without state.
 public final class QueryResult: @unchecked Sendable {
     let pointer: OpaquePointer
     public let rowCount: Int

@@ -1,3 +1,4 @@
+import BlockingWork
 /// The rows of one query, read in batches through a server-side cursor (`DECLARE … NO SCROLL CURSOR`, then
 /// `FETCH FORWARD n`), on a connection leased for the cursor's lifetime. A result of any size goes through
 /// constant memory, and the query keeps its bound parameters: `COPY (query) TO STDOUT` would stream too, but
@@ -9,20 +10,26 @@
 /// the transaction open between them.
 /// A cursor dropped without `close()` gives its connection back anyway (closed, since it is inside a
 /// transaction).
-public final class RowCursor: @unchecked Sendable {
-    private let database: Database
+///
+/// An actor, so Sendable by construction (an export hands it to the response body's writer): its state and
+/// its one connection are touched by one call at a time; the fetch running ahead is the only statement in
+/// flight, and every other statement waits for it first.
+public actor RowCursor {
+    private let leases: LeasePool
+    private let blocking: BlockingPool
     private let connection: Connection
-    private let leased: LeasedConnection
     private let batchSize: Int
     /// The fetch running while the caller handles the previous batch.
     private var pending: Task<QueryResult, any Error>?
     private var isExhausted = false
     private var isReleased = false
+    private var inTransaction = false
+    private var isBroken = false
 
     private init(database: Database, connection: Connection, batchSize: Int) {
-        self.database = database
+        leases = database.leases
+        blocking = database.blocking
         self.connection = connection
-        self.leased = LeasedConnection(connection: connection, executor: database.executor)
         self.batchSize = batchSize
     }
 
@@ -36,14 +43,7 @@ public final class RowCursor: @unchecked Sendable {
         connection.resetInterrupt()
         let cursor = RowCursor(database: database, connection: connection, batchSize: max(1, batchSize))
         do {
-            try await cursor.leased.begin()
-            try await cursor.leased.execute(simple: "SET TRANSACTION READ ONLY")
-            for setting in settings {
-                try await cursor.leased.query("SELECT set_config(\(setting.name), \(setting.value), true)")
-            }
-            try await cursor.leased.query("DECLARE clientele_rows NO SCROLL CURSOR FOR " + sql)
-            cursor.prefetch()
-            _ = try await cursor.pending!.value
+            try await cursor.begin(sql, settings: settings)
         } catch {
             await cursor.close()
             throw error
@@ -51,11 +51,23 @@ public final class RowCursor: @unchecked Sendable {
         return cursor
     }
 
+    private func begin(_ sql: SQL, settings: [(name: String, value: String)]) async throws {
+        try await run { try $0.execute(simple: "BEGIN READ ONLY", deadline: $1) }
+        inTransaction = true
+        for setting in settings {
+            let statement: SQL = "SELECT set_config(\(setting.name), \(setting.value), true)"
+            try await run { try $0.execute(statement, deadline: $1) }
+        }
+        let declare = "DECLARE clientele_rows NO SCROLL CURSOR FOR " + sql
+        try await run { try $0.execute(declare, deadline: $1) }
+        prefetch()
+        // The first batch is kept for `next()`; a failure shows here (and again in `close()`).
+        _ = try await pending?.value
+    }
+
     /// The next batch of rows (at most `batchSize`), or nil once every row was read.
     public func next() async throws -> QueryResult? {
-        guard let pending else { return nil }
-        self.pending = nil
-        let batch = try await pending.value
+        guard let batch = try await awaitPending() else { return nil }
         if batch.rowCount < batchSize { isExhausted = true }
         if batch.rowCount == 0 { return nil }
         prefetch()
@@ -66,24 +78,52 @@ public final class RowCursor: @unchecked Sendable {
     public func close() async {
         guard !isReleased else { return }
         isReleased = true
-        _ = try? await pending?.value
-        pending = nil
-        if leased.inTransaction { try? await leased.rollback() }
-        database.leases.release(connection, reusable: leased.isReusable)
+        _ = try? await awaitPending()
+        if inTransaction && !isBroken {
+            _ = try? await run { try $0.execute(simple: "ROLLBACK", deadline: $1) }
+            if !isBroken { inTransaction = false }
+        }
+        leases.release(connection, reusable: !isBroken && !inTransaction && !connection.sentCancelRequest)
     }
 
     private func prefetch() {
-        guard !isExhausted else { return }
-        let leased = self.leased
+        guard !isExhausted, !isBroken else { return }
+        let (connection, blocking) = (self.connection, self.blocking)
         let statement = "FETCH FORWARD \(batchSize) FROM clientele_rows"
-        pending = Task { try await leased.execute(simple: statement) }
+        pending = Task {
+            try await connection.runLeased(on: blocking) { try $0.execute(simple: statement, deadline: $0.leaseDeadline(nil)) }
+        }
+    }
+
+    /// The fetch running ahead, if any: its batch, or its error (a lost connection ends the cursor's use of it).
+    private func awaitPending() async throws -> QueryResult? {
+        guard let pending else { return nil }
+        self.pending = nil
+        do {
+            return try await pending.value
+        } catch let error as PostgresError where error.isConnectionLost {
+            isBroken = true
+            throw error
+        }
+    }
+
+    /// One statement on the cursor's connection, with a leased statement's deadline and cancellation.
+    @discardableResult
+    private func run(_ body: @escaping @Sendable (Connection, UInt64?) throws -> QueryResult) async throws -> QueryResult {
+        if isBroken { throw PostgresError.connection("connection lost earlier in this cursor") }
+        do {
+            return try await connection.runLeased(on: blocking) { try body($0, $0.leaseDeadline(nil)) }
+        } catch let error as PostgresError where error.isConnectionLost {
+            isBroken = true
+            throw error
+        }
     }
 
     deinit {
         guard !isReleased else { return }
         // Abandoned without close(): wait for a fetch still running, then hand the connection back closed
         // (it is inside a transaction, so it cannot be reused as it is).
-        let (pending, leases, connection) = (self.pending, database.leases, self.connection)
+        let (pending, leases, connection) = (self.pending, self.leases, self.connection)
         Task {
             _ = try? await pending?.value
             leases.release(connection, reusable: false)

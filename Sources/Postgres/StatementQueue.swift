@@ -70,6 +70,7 @@ final class PendingStatement: Sendable {
 
 /// The queue that the pipeline threads drain. Bounded: when it is full, a caller gets `poolExhausted` at once
 /// instead of waiting behind thousands of others.
+// @unchecked: every field is read and written under `condition`'s lock.
 final class StatementQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var items: [PendingStatement] = []

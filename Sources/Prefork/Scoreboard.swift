@@ -5,6 +5,7 @@ import Glibc
 /// process, written by the worker and read by the master. The master learns from it that a worker serves
 /// (its `ready` flag) and that it is alive (its heartbeat, written from the worker's event loop, so a hung
 /// loop or a stopped process stops it).
+// @unchecked: the pointer is to shared memory touched only through C atomics (CShims); the rest is immutable.
 public final class Scoreboard: @unchecked Sendable {
     public static let capacity = 256
     static let wordsPerEntry = 8
@@ -33,6 +34,7 @@ public final class Scoreboard: @unchecked Sendable {
 }
 
 /// One worker's entry of the scoreboard.
+// @unchecked: a pointer into the shared scoreboard, read and written only through C atomics.
 public struct ScoreboardEntry: @unchecked Sendable {
     let base: UnsafeMutablePointer<UInt64>
 

@@ -5,6 +5,7 @@ import Glibc
 /// forks), one row per worker process, so that any worker can answer a scrape with the totals of all of
 /// them (as Unicorn's raindrops does). Counters of a worker that exits are folded into a "retired" row by
 /// the master, so totals never go down; gauges of a dead worker simply stop counting.
+// @unchecked: the pointer is to shared memory touched only through C atomics (CShims); the rest is immutable.
 public final class SharedMetricsRegion: @unchecked Sendable {
     public let rows: Int
     public let counters: Int
@@ -75,6 +76,7 @@ public final class SharedMetricsRegion: @unchecked Sendable {
 }
 
 /// One process's row.
+// @unchecked: a pointer into the shared region, written only through C atomics.
 public struct SharedMetricsRow: @unchecked Sendable {
     let base: UnsafeMutablePointer<UInt64>
     let counters: Int

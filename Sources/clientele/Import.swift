@@ -33,7 +33,7 @@ struct Import: ParsableCommand {
             guard let conflict = ImportConflict(rawValue: onConflict) else { fail("--on-conflict must be skip or update") }
             let batch = batchSize ?? environment.importBatchSize
             guard (1...100_000).contains(batch) else { fail("--batch-size must be in 1...100000") }
-            let hashing = PasswordHashing(hasher: PasswordHasherSetting.read(environment))
+            let hasher = PasswordHasherSetting.read(environment)
             guard let input = file == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: file) else {
                 fail("import customers: cannot read \(file)")
             }
@@ -51,7 +51,8 @@ struct Import: ParsableCommand {
                     }
                     Logger(label: "clientele.import").info(
                         "import staged", metadata: ["import_id": "\(staged.id)", "rows": "\(staged.rowsTotal)"])
-                    return try await Self.runClaimed(staged, job: job!, database: database, hashing: hashing, batchSize: batch)
+                    return try await Self.runClaimed(staged, job: job!, database: database,
+                        hashing: PasswordHashing(hasher: hasher, blocking: database.blocking), batchSize: batch)
                 }
                 Self.report(finished, seconds: Date().timeIntervalSince(started))
             } catch {

@@ -91,6 +91,7 @@ struct LineLogHandler: LogHandler {
 /// every 32 KiB, which took a write(2) per request off the hot path (a quarter of a worker's time under
 /// load). Warnings and errors flush at once, and so does a normal exit; a worker killed with -9 loses at most
 /// the last 100 ms of its access log.
+// @unchecked: every field is read and written under `lock`.
 final class LogOutput: @unchecked Sendable {
     static let shared = LogOutput()
     private let lock = NSLock()

@@ -1,3 +1,4 @@
+import BlockingWork
 import Dispatch
 import Foundation
 import Glibc
@@ -32,9 +33,16 @@ func withDatabase<T: Sendable>(
     var pool = PoolConfiguration()
     pool.pipelines = 1
     pool.leasedConnections = connections
+    // A command's one pool for blocking calls: its connections, and the cores' worth of password hashes.
+    let hashing = BlockingPool.hashingSlots(workers: 1)
+    let blocking = BlockingPool(threads: connections + hashing, hashingSlots: hashing)
     let database = Database(
-        options: ConnectionOptions(url: url, applicationName: "clientele-\(command)/\(getpid())"), configuration: pool)
-    defer { database.shutdown() }
+        options: ConnectionOptions(url: url, applicationName: "clientele-\(command)/\(getpid())"), configuration: pool,
+        blocking: blocking)
+    defer {
+        database.shutdown()
+        blocking.shutdown()
+    }
     return try runBlocking { try await body(database) }
 }
 

@@ -1,6 +1,7 @@
 import AdminAPI
 import ArgumentParser
 import Auth
+import BlockingWork
 import Foundation
 import Logging
 import Passwords
@@ -39,9 +40,13 @@ struct Serve: ParsableCommand {
         LogOutput.shared.startBuffering()
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
+        // The worker's one pool for blocking calls: a thread for each leased connection, one for each password
+        // hash it may run (the workers together run at most the cores' worth), and two to spare.
+        let hashing = BlockingPool.hashingSlots(workers: settings.prefork.workers)
+        let blocking = BlockingPool(threads: settings.database.pool.leasedConnections + hashing + 2, hashingSlots: hashing)
         let database = Database(
             options: settings.database.options(applicationName: "clientele-serve/\(getpid())"),
-            configuration: settings.database.pool)
+            configuration: settings.database.pool, blocking: blocking)
         let server = WorkerServer(context: context, settings: settings.http, logger: logger)
         let dependencies = AdminAPIDependencies(
             database: database, logger: logger, maxBodySize: settings.maxBodySize,
@@ -52,7 +57,10 @@ struct Serve: ParsableCommand {
             importMaxBytes: settings.importMaxBytes)
         return server.run(
             makeResponder: { _ in AdminApplication.makeResponder(dependencies) },
-            onStop: { database.shutdown() })
+            onStop: {
+                database.shutdown()
+                blocking.shutdown()
+            })
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockingWork
 import CustomerImports
 import Customers
 import Dispatch
@@ -30,7 +31,13 @@ struct Worker: ParsableCommand {
         LineLogHandler.bootstrap(environment)
         var logger = Logger(label: "clientele.worker")
         logger[metadataKey: "process"] = "worker"
-        let transport = makeTransport(settings, logger: logger)
+        // The process's one pool for blocking calls: a thread for each leased connection, one for each job it
+        // runs at once (a mail delivery blocks one, an import's password hashes at most the cores' worth), and
+        // two to spare.
+        let blocking = BlockingPool(
+            threads: settings.database.pool.leasedConnections + settings.concurrency + 2,
+            hashingSlots: BlockingPool.hashingSlots(workers: 1))
+        let transport = makeTransport(settings, blocking: blocking, logger: logger)
         var handlers: JobHandlers
         do {
             handlers = .clientele(welcomeEmail: try WelcomeEmailHandler(settings: settings.welcome, transport: transport))
@@ -41,13 +48,13 @@ struct Worker: ParsableCommand {
         let name = JobRunnerConfiguration.defaultWorkerName
         let database = Database(
             options: settings.database.options(applicationName: "clientele-worker/\(getpid())"),
-            configuration: settings.database.pool)
+            configuration: settings.database.pool, blocking: blocking)
         // Imports live with the customers (whose SQL they write), so they are registered here, not in Jobs.
         handlers.register(
             CustomerImportHandler.kind,
             CustomerImportHandler(
                 importer: CustomerImporter(
-                    database: database, hashing: PasswordHashing(hasher: settings.passwordHasher),
+                    database: database, hashing: PasswordHashing(hasher: settings.passwordHasher, blocking: blocking),
                     batchSize: settings.importBatchSize),
                 workSeconds: settings.importAttemptSeconds))
         var configuration = JobRunnerConfiguration(
@@ -78,6 +85,7 @@ struct Worker: ParsableCommand {
         try runBlocking {
             await runner.run()
             database.shutdown()
+            blocking.shutdown()
         }
         withExtendedLifetime(signalSources) {}
     }
@@ -153,11 +161,11 @@ struct WorkerSettings {
     }
 }
 
-private func makeTransport(_ settings: WorkerSettings, logger: Logger) -> any MailTransport {
+private func makeTransport(_ settings: WorkerSettings, blocking: BlockingPool, logger: Logger) -> any MailTransport {
     switch settings.transport {
     case "smtp":
         do {
-            let transport = try SMTPTransport(url: settings.smtpURL!)
+            let transport = try SMTPTransport(url: settings.smtpURL!, blocking: blocking)
             if transport.security == .none {
                 logger.warning(
                     transport.sendsCredentialsInClear

@@ -113,18 +113,28 @@ import Testing
         defer { test.drop() }
         let database = makeDatabase(test, leased: 1, acquireTimeout: 0.3)
         defer { database.shutdown() }
+        // The holder keeps the one connection until the test lets it go (a lock the test holds), so the
+        // second caller can only end by its timeout, however late a loaded test run wakes its timer (a fixed
+        // pg_sleep(2) could end first, and then the second caller got the connection).
+        let admin = try test.connect("clientele-test-admin")
+        defer { admin.close() }
+        _ = try admin.execute("SELECT pg_advisory_lock(4243)")
         let holder = Task {
             try await database.withConnection { connection in
-                try await connection.query("SELECT pg_sleep(2)")
+                try await connection.query("SELECT pg_advisory_xact_lock(4243)")
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // The holder has its connection before the second caller asks (under a loaded test run its task may
+        // start late: a fixed pause let the second caller take the connection first).
+        for _ in 0..<6000 where database.poolStatistics.inUse == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(database.poolStatistics.inUse == 1)
         let error = await #expect(throws: PostgresError.self) {
             _ = try await database.withConnection { connection in try await connection.query("SELECT 1") }
         }
         #expect(error?.kind == .poolExhausted)
         #expect(error?.isUnavailable == true)
         #expect(database.poolStatistics.timeouts >= 1)
+        _ = try admin.execute("SELECT pg_advisory_unlock_all()")
         _ = try await holder.value
         // Once it is released, the next caller gets it.
         _ = try await database.withConnection { connection in try await connection.query("SELECT 1") }
@@ -196,6 +206,9 @@ import Testing
         }
         let killed = try await Self.terminateWhileRunning("pg_advisory_xact_lock_shared", application: "clientele-pooltest", via: admin)
         #expect(killed, "the pipelined connection was never seen running a statement of the batch")
+        // Statements of the batch still queued behind the killed one go out on a new connection: they would
+        // wait for the lock for ever, so it is released now; only the statements on the killed one are cut off.
+        _ = try admin.execute("SELECT pg_advisory_unlock_all()")
         // Every caller gets an answer (a generous bound turns a hang into a failure, not a stuck run).
         let outcomes = try await Self.within(seconds: 60) {
             await withTaskCancellationHandler { await batch.value } onCancel: { batch.cancel() }
@@ -205,7 +218,6 @@ import Testing
         #expect(answered.allSatisfy { if case let .answered(asked, got) = $0 { asked == got } else { false } })
         #expect(outcomes?.contains(.cutOff) == true, "the statement running when the connection died did not fail")
         #expect(outcomes?.filter { if case .otherError = $0 { true } else { false } } ?? [] == [])
-        _ = try admin.execute("SELECT pg_advisory_unlock_all()")
         // The pool serves again afterwards.
         #expect(try await database.query("SELECT 7::int").first!.decode(Int.self, at: 0) == 7)
     }

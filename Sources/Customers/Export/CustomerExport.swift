@@ -7,7 +7,9 @@ import Postgres
 /// and the database reads the next batch while the current one is written out.
 ///
 /// Used by the HTTP route (chunked transfer) and by `clientele export customers` (standard output).
-public final class CustomerExport: @unchecked Sendable {
+///
+/// An actor: the route hands it to the response body's writer, and its state is touched one call at a time.
+public actor CustomerExport {
     public static let columns = [
         "id", "email", "first_name", "last_name", "phone", "has_account", "groups", "created_at", "updated_at",
         "metadata",

@@ -1,0 +1,80 @@
+import Foundation
+import NIOPosix
+import Synchronization
+
+/// The one place a process runs blocking calls: libpq on a leased connection, connecting, password hashing,
+/// mail delivery; whatever must not run on an event loop or on Swift's cooperative pool, which has one
+/// thread per core: a call that blocks there stalls a share of the whole server. One per process, made by
+/// the process after fork (the `serve` master never starts a thread) and handed to whoever needs it
+/// (`Database.blocking`); bounded: at most `threads` calls run at once, the others wait their turn in order.
+/// Threads that own a connection for their whole life (a pipeline's reader, the LISTEN thread) are not
+/// calls that return, and keep their own thread.
+///
+/// A thin wrapper over NIO's `NIOThreadPool`, so that modules that block share one pool without importing
+/// NIO themselves.
+public final class BlockingPool: Sendable {
+    public let threads: Int
+    private let pool: NIOThreadPool
+    private let hashes: WorkSlots
+    private let hashesRunning = Atomic<Int>(0)
+    private let hashesMostAtOnce = Atomic<Int>(0)
+
+    /// `hashingSlots`: most password hashes (scrypt: tens of milliseconds of one core and 32 MiB each) that
+    /// run at once in this process (`runHashing`); see `hashingSlots(workers:)`. They are counted in
+    /// `threads`.
+    public init(threads: Int, hashingSlots: Int = 1) {
+        hashes = WorkSlots(count: hashingSlots)
+        self.threads = max(1, threads)
+        pool = NIOThreadPool(numberOfThreads: self.threads)
+        pool.start()
+    }
+
+    /// The password hashes one process of `workers` may run at once: cores ÷ workers, at least one, so that
+    /// the workers of `serve` together never run more than the machine's cores' worth of 32 MiB hashes (with
+    /// more workers than cores, one each: `workers` at once). A bound per process, not a semaphore shared
+    /// between processes: nothing to clean up after a worker killed while holding a slot.
+    public static func hashingSlots(workers: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
+        max(1, cores / max(1, workers))
+    }
+
+    /// Runs `body` on one of the pool's threads and returns its result to the awaiting task. Not cancelled
+    /// by the task's cancellation: `body` decides what a cancellation means for the call it makes (a libpq
+    /// statement sends a cancel request, a mail transfer aborts). NIO's cancellable variant keeps the id of
+    /// every work item cancelled while it runs, for the life of the pool.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            pool.submit { _ in continuation.resume(with: Result(catching: body)) }
+        }
+    }
+
+    /// `run` for a password hash or verification: at most `hashingSlots` at once in the process, the
+    /// others wait for a slot without holding a thread.
+    public func runHashing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        await hashes.acquire()
+        defer { hashes.release() }
+        return try await run { [self] in
+            let now = hashesRunning.add(1, ordering: .relaxed).newValue
+            defer { hashesRunning.subtract(1, ordering: .relaxed) }
+            var seen = hashesMostAtOnce.load(ordering: .relaxed)
+            while now > seen {
+                let (exchanged, original) = hashesMostAtOnce.compareExchange(
+                    expected: seen, desired: now, ordering: .relaxed)
+                if exchanged { break }
+                seen = original
+            }
+            return try body()
+        }
+    }
+
+    /// The most hashing slots this process may use at once.
+    public var hashingSlots: Int { hashes.count }
+
+    /// The most hashes that ever ran at once in this process, counted on the threads that ran them (what
+    /// the bound promises; `/debug/blocking` shows it to the tests).
+    public var mostHashesAtOnce: Int { hashesMostAtOnce.load(ordering: .relaxed) }
+
+    /// Lets the calls already submitted finish, then stops the threads.
+    public func shutdown() {
+        pool.shutdownGracefully { _ in }
+    }
+}
