@@ -150,6 +150,11 @@ let package = Package(
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"], exclude: ["make_vectors.py"]),
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
+        // The parser and writer against a table of documents; scripts/fuzz-json.sh fuzzes the parser with that
+        // table as its seed corpus (JSONDocuments.swift is compiled into both).
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // SharedMetrics and Prefork's scoreboard on their real shared mappings, written and read across fork().
+        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMetrics", "Prefork", "CShims"]),
         .testTarget(
             name: "AuthTests",
             dependencies: [
