@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "clientele", targets: ["clientele"]),
+        // For the benchmark package in Benchmarks/ only (`make bench-pool`), which the product build never builds.
+        .library(name: "Postgres", targets: ["Postgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -141,8 +143,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `make bench-pool`: the pipelined path against pgbench (not part of the product).
-        .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
         // Shared by the test targets: a fresh (optionally migrated) database per test.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SQLMigrations", "TestSupport"]),
