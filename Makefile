@@ -41,7 +41,8 @@ migrate: db build
 run: db build-release
 	@scripts/run.sh
 
-# Everything CI checks, in one command: Swift tests, process tests, then the deployment on a Docker engine.
+# Everything CI checks, in one command: Swift tests, the JSON fuzzer, process tests, then the deployment on a Docker
+# engine.
 test: db build
 	swift build --build-tests
 	$(MAKE) --no-print-directory test-swift test-fuzz test-api test-deploy
