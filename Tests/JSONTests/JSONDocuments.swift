@@ -6,29 +6,20 @@ import JSON
 #endif
 
 enum JSONDocuments {
-    /// A document the parser accepts, and the exact value it makes of it.
-    struct Accepted: Sendable, CustomStringConvertible {
+    /// A document and what the parser must make of it: its exact value, or the exact message it is refused with.
+    struct Document<Expected: Sendable>: Sendable, CustomStringConvertible {
         let bytes: [UInt8]
-        let value: JSONValue
-        init(_ text: String, _ value: JSONValue) { self.init(bytes: Array(text.utf8), value) }
-        init(bytes: [UInt8], _ value: JSONValue) {
+        let expected: Expected
+        init(_ text: String, _ expected: Expected) { self.init(bytes: Array(text.utf8), expected) }
+        init(bytes: [UInt8], _ expected: Expected) {
             self.bytes = bytes
-            self.value = value
+            self.expected = expected
         }
         var description: String { JSONDocuments.printable(bytes) }
     }
 
-    /// A document the parser rejects, and the exact message it gives.
-    struct Rejected: Sendable, CustomStringConvertible {
-        let bytes: [UInt8]
-        let message: String
-        init(_ text: String, _ message: String) { self.init(bytes: Array(text.utf8), message) }
-        init(bytes: [UInt8], _ message: String) {
-            self.bytes = bytes
-            self.message = message
-        }
-        var description: String { JSONDocuments.printable(bytes) }
-    }
+    typealias Accepted = Document<JSONValue>
+    typealias Rejected = Document<String>
 
     /// An object with these members in this order.
     static func object(_ members: KeyValuePairs<String, JSONValue>) -> JSONValue {
