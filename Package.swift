@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "clientele", targets: ["clientele"]),
+        // For the benchmark package in Benchmarks/ only (`make bench-pool`), which the product build never builds.
+        .library(name: "Postgres", targets: ["Postgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -145,8 +147,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `make bench-pool`: the pipelined path against pgbench (not part of the product).
-        .executableTarget(name: "pool-benchmark", dependencies: ["Postgres"], path: "Sources/PoolBenchmark"),
         // Shared by the test targets: a fresh (optionally migrated) database per test.
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "SQLMigrations", "TestSupport"]),
@@ -155,6 +155,11 @@ let package = Package(
         .testTarget(name: "IdentifiersTests", dependencies: ["Identifiers"]),
         .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         .testTarget(name: "CSVTests", dependencies: ["CSV"]),
+        // The parser and writer against a table of documents; scripts/fuzz-json.sh fuzzes the parser with that
+        // table as its seed corpus (JSONDocuments.swift is compiled into both).
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        // SharedMetrics and Prefork's scoreboard on their real shared mappings, written and read across fork().
+        .testTarget(name: "SharedMemoryTests", dependencies: ["SharedMetrics", "Prefork", "CShims"]),
         .testTarget(
             name: "AuthTests",
             dependencies: [
