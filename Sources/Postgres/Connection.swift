@@ -178,7 +178,7 @@ public final class Connection: @unchecked Sendable {
 
     var isInterrupted: Bool { interruptRequested.load(ordering: .acquiring) }
 
-    private enum CancelReason {
+    enum CancelReason {
         case deadline
         case interrupted
     }
@@ -258,7 +258,7 @@ public final class Connection: @unchecked Sendable {
         return QueryResult(owning: last)
     }
 
-    private func sendCancelRequest() {
+    func sendCancelRequest() {
         sentCancelRequest = true
         guard let cancelHandle else { return }
         var message = [CChar](repeating: 0, count: 256)

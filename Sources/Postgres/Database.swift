@@ -169,7 +169,8 @@ public final class LeasedConnection: @unchecked Sendable {
         return monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
     }
 
-    private func run(_ body: @escaping @Sendable (Connection) throws -> QueryResult) async throws -> QueryResult {
+    /// Runs blocking work on the connection on the pool's threads; a cancelled task interrupts it.
+    func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         if isBroken { throw PostgresError.connection("connection lost earlier in this lease") }
         let connection = self.connection
         do {
