@@ -50,7 +50,7 @@ import Testing
         let hostile = "x'); DROP TABLE nothing; --"
         let query: SQL = """
             SELECT * FROM (\(unsafeRaw: Self.tricky)) AS rows
-            WHERE i > \(10)::int AND (\(nil as String?)::text IS NULL) AND \(hostile)::text <> t
+            WHERE i > \(10)::int AND (\(nil as String?)::text IS NULL) AND t IS DISTINCT FROM \(hostile)::text
             ORDER BY i
             """
         let stream = try await CopyOutStream.open(csvOf: query, on: database, chunkSize: 4096)
