@@ -95,7 +95,7 @@ let package = Package(
         ),
         // The domain: customers, groups, addresses, their SQL, and the CSV export. Its events are recorded through
         // `SQLEvents` (Postgres), so it knows nothing of the queue that reads them.
-        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Validation", "CSV"]),
+        .target(name: "Customers", dependencies: ["Postgres", "Identifiers", "Validation"]),
         // The CSV import: upload staging, the batch importer and its job handler (a job of the queue, hence here
         // and not in the domain).
         .target(

@@ -87,7 +87,8 @@ public struct CustomerListQuery: Sendable {
             conditions.append(
                 "customer_search_text(c.email, c.first_name, c.last_name, c.phone) LIKE \(Self.containsPattern(search))")
         }
-        if let hasAccount { conditions.append("c.has_account = \(hasAccount)") }
+        // Each value has its cast: the export reads them back as text (CopyOutStream).
+        if let hasAccount { conditions.append("c.has_account = \(hasAccount)::boolean") }
         if !groupIDs.isEmpty {
             conditions.append(
                 "c.id IN (SELECT customer_id FROM customer_group_customers WHERE customer_group_id = ANY(\(groupIDs)::text[]))")

@@ -73,6 +73,12 @@ public final class Connection: Sendable {
 
     var isInterrupted: Bool { interruptRequested.load(ordering: .acquiring) }
 
+    /// Runs `body` on the session, holding the lock: for the libpq calls `execute` does not make (the copy
+    /// of `CopyOutStream`).
+    func withSession<T: Sendable>(_ body: (inout Session) throws -> T) throws -> T {
+        try session.withLock { try body(&$0) }
+    }
+
     /// A cancel request went to the server for a statement of this connection. The lease that sent it
     /// closes the connection instead of handing it on (see `LeasedConnection`).
     var sentCancelRequest: Bool { session.withLock { $0.sentCancelRequest } }
@@ -85,7 +91,7 @@ public final class Connection: Sendable {
 }
 
 /// What the lock of a `Connection` guards: the libpq connection and what this side knows about it.
-private struct Session {
+struct Session {
     /// nil once closed.
     var connection: LibPQConnection?
     /// SQL text -> name of the statement prepared on this connection.
@@ -94,7 +100,7 @@ private struct Session {
     var pendingDeallocations: [String] = []
     var sentCancelRequest = false
 
-    private enum CancelReason {
+    enum CancelReason {
         case deadline
         case interrupted
     }
@@ -203,15 +209,7 @@ private struct Session {
         }
         if let firstError {
             if let last { PQclear(last) }
-            if let cancelled, firstError.isStatementTimeout {
-                switch cancelled {
-                case .interrupted: throw CancellationError()
-                case .deadline:
-                    throw PostgresError(
-                        kind: .server, message: "canceling statement due to statement timeout (client deadline)",
-                        sqlState: "57014")
-                }
-            }
+            if let cancelled, firstError.isStatementTimeout { throw Self.cancellationError(cancelled) }
             throw firstError
         }
         // A statement that finished before the cancel request reached it keeps its result: the server did it.
@@ -219,7 +217,18 @@ private struct Session {
         return QueryResult(owning: last)
     }
 
-    private mutating func sendCancelRequest() {
+    /// What the caller sees of a statement stopped by our cancel request.
+    static func cancellationError(_ reason: CancelReason) -> any Error {
+        switch reason {
+        case .interrupted: return CancellationError()
+        case .deadline:
+            return PostgresError(
+                kind: .server, message: "canceling statement due to statement timeout (client deadline)",
+                sqlState: "57014")
+        }
+    }
+
+    mutating func sendCancelRequest() {
         sentCancelRequest = true
         connection?.sendCancelRequest()
     }

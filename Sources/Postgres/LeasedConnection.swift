@@ -85,10 +85,10 @@ extension Connection {
 
     /// Runs `body` on `blocking`; the task's cancellation interrupts the statement (a cancel request). An
     /// error that left the connection dead comes back as a connection error (`isConnectionLost`), which ends
-    /// the lease's use of it. What `LeasedConnection` and `RowCursor` run their statements with.
-    func runLeased(
-        on blocking: BlockingPool, _ body: @escaping @Sendable (Connection) throws -> QueryResult
-    ) async throws -> QueryResult {
+    /// the lease's use of it. What `LeasedConnection`, `RowCursor` and `CopyOutStream` run their statements with.
+    func runLeased<T: Sendable>(
+        on blocking: BlockingPool, _ body: @escaping @Sendable (Connection) throws -> T
+    ) async throws -> T {
         do {
             return try await withTaskCancellationHandler {
                 try await blocking.run { try body(self) }

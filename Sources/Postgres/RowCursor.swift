@@ -1,8 +1,8 @@
 import BlockingWork
 /// The rows of one query, read in batches through a server-side cursor (`DECLARE … NO SCROLL CURSOR`, then
 /// `FETCH FORWARD n`), on a connection leased for the cursor's lifetime. A result of any size goes through
-/// constant memory, and the query keeps its bound parameters: `COPY (query) TO STDOUT` would stream too, but
-/// COPY takes no parameters, so every filter value would have to be spliced into its text.
+/// constant memory, and the query keeps its bound parameters. (For a result that leaves as CSV,
+/// `CopyOutStream` has PostgreSQL write it instead.)
 ///
 /// Open it, call `next()` until it returns nil, and `close()` it (also after an error). The next batch is
 /// fetched while the caller works on the current one, so the database and the caller run at the same time.

@@ -38,6 +38,19 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 
     public var description: String { text }
 
+    /// The text with `placeholder(n)` written in place of each `$n`: for a statement that cannot take
+    /// parameters (COPY), whose values travel another way (see `CopyOutStream`).
+    func text(placeholder: (Int) -> String) -> String {
+        var result = ""
+        for part in parts {
+            switch part {
+            case .text(let text): result += text
+            case .parameter(let index): result += placeholder(index)
+            }
+        }
+        return result
+    }
+
     /// Appends `other`, renumbering its parameters after this statement's.
     public mutating func append(_ other: SQL) {
         let offset = binds.count

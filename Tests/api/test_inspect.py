@@ -197,8 +197,9 @@ def test_exports_running_now(data_db):
         exporting.execute("BEGIN")
         exporting.execute("SELECT 1")
         columns, rows = run_file(data_db, "exports.sql")
-    assert columns == ["backend_pid", "process_id", "client_address", "started_at", "running_for", "state"]
-    assert [r[1:3] + r[5:] for r in rows] == [["77", "127.0.0.1", "idle in transaction"]]
+    assert columns == ["backend_pid", "process_id", "client_address", "started_at", "running_for", "state",
+                       "waiting_for"]
+    assert [r[1:3] + r[5:] for r in rows] == [["77", "127.0.0.1", "idle in transaction", "client"]]
     assert run_file(data_db, "exports.sql")[1] == []
 
 
