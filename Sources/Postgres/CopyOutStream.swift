@@ -164,13 +164,7 @@ public actor CopyOutStream {
     }
 
     deinit {
-        guard !isReleased else { return }
-        // Abandoned without close(): wait for a read still running, then hand the connection back closed (it
-        // may still be in the copy, and is inside a transaction either way).
-        let (pending, leases, connection) = (self.pending, self.leases, self.connection)
-        Task {
-            _ = try? await pending?.value
-            leases.release(connection, reusable: false)
-        }
+        // Abandoned without close(): the connection comes back closed once the call running ahead has ended.
+        if !isReleased { leases.releaseAbandoned(connection, after: pending) }
     }
 }

@@ -86,6 +86,15 @@ final class LeasePool: Sendable {
         publish()
     }
 
+    /// For a stream dropped without `close()` (its deinit): once the call still running on the connection has
+    /// ended, the connection comes back closed, since it may be in the middle of a statement or a transaction.
+    func releaseAbandoned<T: Sendable>(_ connection: Connection, after running: Task<T, any Error>?) {
+        Task {
+            _ = try? await running?.value
+            release(connection, reusable: false)
+        }
+    }
+
     func shutdown() {
         let (idle, waiters) = state.withLock { state in
             state.isShutdown = true

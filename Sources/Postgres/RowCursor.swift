@@ -120,13 +120,7 @@ public actor RowCursor {
     }
 
     deinit {
-        guard !isReleased else { return }
-        // Abandoned without close(): wait for a fetch still running, then hand the connection back closed
-        // (it is inside a transaction, so it cannot be reused as it is).
-        let (pending, leases, connection) = (self.pending, self.leases, self.connection)
-        Task {
-            _ = try? await pending?.value
-            leases.release(connection, reusable: false)
-        }
+        // Abandoned without close(): the connection comes back closed once the call running ahead has ended.
+        if !isReleased { leases.releaseAbandoned(connection, after: pending) }
     }
 }
