@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 DATABASE_URL := $(shell scripts/db.sh url)
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: deps db build build-release migrate run test test-swift test-fuzz test-api test-hardening test-compose-schema test-deploy bench bench-auth bench-selective bench-pool bench-jobs bench-seed bench-data clean-db
+.PHONY: deps db build build-release migrate run test test-swift test-fuzz test-api test-hardening test-compose-schema test-deploy bench bench-auth bench-selective bench-pool bench-handoff bench-cpu bench-jobs bench-seed bench-data clean-db
 
 deps: .deps-stamp $(VENV)/.stamp
 .deps-stamp: Makefile
@@ -87,6 +87,16 @@ bench-selective: build-release
 # benchmark package in Benchmarks/, which the product build never builds.
 bench-pool: deps
 	scripts/bench-pool.sh
+
+# The hand-off prototypes (Benchmarks/Sources/HandOffPrototypes) side by side: req/s, CPU and context switches
+# per request; CALLGRIND=1 adds instructions per request (scripts/bench-handoff.sh).
+bench-handoff: deps
+	scripts/bench-handoff.sh
+
+# CPU and context switches per request of serve --workers 2 (both workers, /proc and perf stat), for one or
+# more release builds side by side: scripts/bench-cpu.sh [BIN ...] (issue 19's "CPU per point read").
+bench-cpu: db build-release
+	scripts/bench-cpu.sh
 
 # Issue 9 only: bad input, faults (database restart, killed processes) and load. Also part of `make test`.
 HARDENING_TESTS := Tests/api/test_hardening_input.py Tests/api/test_hardening_faults.py Tests/api/test_hardening_load.py

@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "clientele", targets: ["clientele"]),
         // For the benchmark package in Benchmarks/ only (`make bench-pool`), which the product build never builds.
         .library(name: "Postgres", targets: ["Postgres"]),
+        // For Benchmarks/ only: the hand-off prototypes talk to libpq directly.
+        .library(name: "CLibPQ", targets: ["CLibPQ"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
