@@ -42,7 +42,7 @@ struct DebugRoutes {
             // The machine-wide bound of `serve` (null elsewhere): its slots, those free now, the most hashes
             // this process saw running on the machine when one of its own started, the kernel's id of the set.
             let machine = database.blocking.machineHashing
-            let machineFigures = [
+            let machineFigures: [(StaticString, Int?)] = [
                 ("machine_hashing_slots", machine?.slots), ("machine_hashing_free", machine?.freeSlots),
                 ("most_machine_hashes_at_once", machine?.mostHashesAtOnce),
                 ("machine_hashing_semaphore_set", machine.map { Int($0.semaphoreSet) }),

@@ -140,12 +140,12 @@ def test_a_worker_killed_while_hashing_gives_its_slot_back(db, start_server):
     # The master replaced every worker, and hashing works as before.
     wait_until(lambda: len(set(server.worker_pids()) - set(killed)) == MANY_WORKERS, timeout=60,
                what="every worker replaced")
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        assert list(pool.map(login, range(8))) == [200] * 8
-    # No slot was lost with the workers that held them: the kernel undid their operations.
+    # No slot was lost with the workers that held them (the logins are over): the kernel undid their operations.
     for worker in every_worker(server).values():
         assert worker["pid"] not in killed
         assert worker["machine_hashing_free"] == worker["machine_hashing_slots"] == worker["cores"], worker
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(login, range(8))) == [200] * 8
 
 
 def test_serve_removes_its_semaphore_set_however_it_stops(db, start_server):
