@@ -163,7 +163,7 @@ def test_serve_removes_its_semaphore_set_however_it_stops(db, start_server):
         port = taken.getsockname()[1]
         result = subprocess.run(
             [BIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=base_env(db.url, LOG_LEVEL="debug"), capture_output=True, text=True, timeout=60, cwd=ROOT)
+            env=base_env(db.url), capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 1, result.stdout + result.stderr
     logged = re.search(r"semaphore_set\W+(\d+)", result.stdout + result.stderr)
     assert logged, result.stdout + result.stderr
