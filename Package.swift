@@ -54,7 +54,8 @@ let package = Package(
             ],
             resources: [.embedInCode("Templates")]
         ),
-        // C helpers Swift cannot express (variadic prctl and semctl, atomics in shared memory) and the one monotonic clock.
+        // C helpers Swift cannot express (variadic prctl and semctl, atomics in shared memory) and the one
+        // monotonic clock.
         .target(name: "CShims", path: "Sources/CShims"),
         // The process's one bounded pool of threads for blocking calls (NIOThreadPool), with the per-process
         // bound on password hashes and the machine-wide one across the workers of `serve` (a System V semaphore,

@@ -36,7 +36,8 @@ public final class MachineHashingBound: Sendable {
         self.slots = min(max(1, slots), Int(Int16.max))
         let set = cshims_semaphore_set_create(Int32(self.slots))
         guard set >= 0 else {
-            throw Failure(description: "cannot create the hashing semaphore (semget): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            throw Failure(description: "cannot create the hashing semaphore set (semget): \(reason)")
         }
         semaphoreSet = set
     }

@@ -33,7 +33,8 @@ struct Serve: ParsableCommand {
         defer { machineHashing.remove() }
         // The id is what an operator needs to remove the set after a SIGKILL of the master (ipcrm -s).
         Logger(label: "clientele.serve").info(
-            "hashing bound", metadata: ["semaphore_set": "\(machineHashing.semaphoreSet)", "slots": "\(machineHashing.slots)"])
+            "hashing bound",
+            metadata: ["semaphore_set": "\(machineHashing.semaphoreSet)", "slots": "\(machineHashing.slots)"])
         // Mapped before the first fork: every worker writes its own row, any worker can sum them all.
         let metrics = SharedMetricsRegion(
             rows: Scoreboard.capacity, counters: HTTPMetrics.counterCount, gauges: HTTPMetrics.gaugeCount)
