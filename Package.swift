@@ -56,11 +56,13 @@ let package = Package(
             ],
             resources: [.embedInCode("Templates")]
         ),
-        // C helpers Swift cannot express (variadic prctl, atomics in shared memory) and the one monotonic clock.
+        // C helpers Swift cannot express (variadic prctl and semctl, atomics in shared memory) and the one
+        // monotonic clock.
         .target(name: "CShims", path: "Sources/CShims"),
         // The process's one bounded pool of threads for blocking calls (NIOThreadPool), with the per-process
-        // bound on password hashes; shared by every module that blocks.
-        .target(name: "BlockingWork", dependencies: [.product(name: "NIOPosix", package: "swift-nio")]),
+        // bound on password hashes and the machine-wide one across the workers of `serve` (a System V semaphore,
+        // CShims); shared by every module that blocks.
+        .target(name: "BlockingWork", dependencies: ["CShims", .product(name: "NIOPosix", package: "swift-nio")]),
         // Counters in memory shared by the processes of `serve`, summed by whichever worker is scraped.
         .target(name: "SharedMetrics", dependencies: ["CShims"]),
         .target(

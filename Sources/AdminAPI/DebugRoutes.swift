@@ -8,7 +8,8 @@ import Postgres
 /// `GET /debug/db-sleep?seconds=N&path=leased|pipelined` runs `pg_sleep(N)` (at most an hour) on that
 /// path, so tests can watch the statement timeout and a client's departure end it on the server;
 /// `GET /debug/blocking` shows this process's blocking pool (its pid, the cores it counts, threads, hashing
-/// slots and the most password hashes that ran at once), so tests can check the bound across the workers of `serve`;
+/// slots and the most password hashes that ran at once, in the process and on the machine), so tests can check
+/// the bounds across the workers of `serve`;
 /// `GET /debug/routes` lists every route of the router (to check the OpenAPI document against it);
 /// `GET /debug/customers/:id` is `GET /admin/customers/:id` without authentication, the baseline of the
 /// authentication benchmark (scripts/bench-auth.sh). Never turn these on in production.
@@ -38,6 +39,18 @@ struct DebugRoutes {
             writer.key("threads"); writer.int(database.blocking.threads)
             writer.key("hashing_slots"); writer.int(database.blocking.hashingSlots)
             writer.key("most_hashes_at_once"); writer.int(database.blocking.mostHashesAtOnce)
+            // The machine-wide bound of `serve` (null elsewhere): its slots, those free now, the most hashes
+            // this process saw running on the machine when one of its own started, the kernel's id of the set.
+            let machine = database.blocking.machineHashing
+            let machineFigures: [(StaticString, Int?)] = [
+                ("machine_hashing_slots", machine?.slots), ("machine_hashing_free", machine?.freeSlots),
+                ("most_machine_hashes_at_once", machine?.mostHashesAtOnce),
+                ("machine_hashing_semaphore_set", machine.map { Int($0.semaphoreSet) }),
+            ]
+            for (key, value) in machineFigures {
+                writer.key(key)
+                if let value { writer.int(value) } else { writer.null() }
+            }
             writer.endObject()
             return Response.json(writer)
         }

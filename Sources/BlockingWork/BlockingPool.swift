@@ -18,21 +18,24 @@ public final class BlockingPool: Sendable {
     private let hashes: WorkSlots
     private let hashesRunning = Atomic<Int>(0)
     private let hashesMostAtOnce = Atomic<Int>(0)
+    /// The bound on hashes across the processes of `serve`, if this process is one of its workers.
+    public let machineHashing: MachineHashingBound?
 
     /// `hashingSlots`: most password hashes (scrypt: tens of milliseconds of one core and 32 MiB each) that
     /// run at once in this process (`runHashing`); see `hashingSlots(workers:)`. They are counted in
-    /// `threads`.
-    public init(threads: Int, hashingSlots: Int = 1) {
+    /// `threads`. `machineHashing`: the machine-wide bound each hash also takes, on its thread.
+    public init(threads: Int, hashingSlots: Int = 1, machineHashing: MachineHashingBound? = nil) {
         hashes = WorkSlots(count: hashingSlots)
+        self.machineHashing = machineHashing
         self.threads = max(1, threads)
         pool = NIOThreadPool(numberOfThreads: self.threads)
         pool.start()
     }
 
     /// The password hashes one process of `workers` may run at once: cores ÷ workers, at least one, so that
-    /// the workers of `serve` together never run more than the machine's cores' worth of 32 MiB hashes (with
-    /// more workers than cores, one each: `workers` at once). A bound per process, not a semaphore shared
-    /// between processes: nothing to clean up after a worker killed while holding a slot.
+    /// no worker takes more than its share of the cores and only that many of its threads ever wait for the
+    /// machine-wide bound. With more workers than cores that alone would allow `workers` hashes at once:
+    /// `MachineHashingBound` keeps the workers of `serve` together to the cores' worth.
     public static func hashingSlots(workers: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
         max(1, cores / max(1, workers))
     }
@@ -48,22 +51,22 @@ public final class BlockingPool: Sendable {
     }
 
     /// `run` for a password hash or verification: at most `hashingSlots` at once in the process, the
-    /// others wait for a slot without holding a thread.
+    /// others wait for a slot without holding a thread; then, on the pool's thread, a slot of
+    /// `machineHashing` if there is one (waiting in the kernel while the other workers hold them all).
     public func runHashing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         await hashes.acquire()
         defer { hashes.release() }
         return try await run { [self] in
-            let now = hashesRunning.add(1, ordering: .relaxed).newValue
-            defer { hashesRunning.subtract(1, ordering: .relaxed) }
-            var seen = hashesMostAtOnce.load(ordering: .relaxed)
-            while now > seen {
-                let (exchanged, original) = hashesMostAtOnce.compareExchange(
-                    expected: seen, desired: now, ordering: .relaxed)
-                if exchanged { break }
-                seen = original
-            }
-            return try body()
+            guard let machineHashing else { return try countedHash(body) }
+            return try machineHashing.whileHolding { try countedHash(body) }
         }
+    }
+
+    /// Runs `body`, counted in `mostHashesAtOnce`.
+    private func countedHash<T>(_ body: () throws -> T) throws -> T {
+        hashesMostAtOnce.raise(toAtLeast: hashesRunning.add(1, ordering: .relaxed).newValue)
+        defer { hashesRunning.subtract(1, ordering: .relaxed) }
+        return try body()
     }
 
     /// The most hashing slots this process may use at once.
@@ -76,5 +79,17 @@ public final class BlockingPool: Sendable {
     /// Lets the calls already submitted finish, then stops the threads.
     public func shutdown() {
         pool.shutdownGracefully { _ in }
+    }
+}
+
+extension Atomic where Value == Int {
+    /// Raises a high-water mark to `value` if it is lower.
+    func raise(toAtLeast value: Int) {
+        var seen = load(ordering: .relaxed)
+        while value > seen {
+            let (exchanged, original) = compareExchange(expected: seen, desired: value, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
     }
 }

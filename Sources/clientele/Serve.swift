@@ -22,6 +22,19 @@ struct Serve: ParsableCommand {
         let environment = Environment()
         let settings = ServeSettings(environment: environment, host: host, port: port, workers: workers)
         LineLogHandler.bootstrap(environment)
+        // Made before the first fork and inherited by every worker; removed on every way out of run() (the
+        // defer runs for a stop by signal and for a failed start; workers leave by exit(), never through it).
+        let machineHashing: MachineHashingBound
+        do {
+            machineHashing = try MachineHashingBound(slots: ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            fail("\(error)")
+        }
+        defer { machineHashing.remove() }
+        // The id is what an operator needs to remove the set after a SIGKILL of the master (ipcrm -s).
+        Logger(label: "clientele.serve").info(
+            "hashing bound",
+            metadata: ["semaphore_set": "\(machineHashing.semaphoreSet)", "slots": "\(machineHashing.slots)"])
         // Mapped before the first fork: every worker writes its own row, any worker can sum them all.
         let metrics = SharedMetricsRegion(
             rows: Scoreboard.capacity, counters: HTTPMetrics.counterCount, gauges: HTTPMetrics.gaugeCount)
@@ -30,20 +43,26 @@ struct Serve: ParsableCommand {
         let master = Master(
             configuration: prefork, logger: Logger(label: "clientele.serve"),
             workerMain: { context in
-                Self.runWorker(context, settings: settings, metrics: HTTPMetrics(region: metrics, row: context.index))
+                Self.runWorker(
+                    context, settings: settings, metrics: HTTPMetrics(region: metrics, row: context.index),
+                    machineHashing: machineHashing)
             })
         throw ExitCode(master.run())
     }
 
     /// Runs in each forked worker: everything with threads is created here, after fork.
-    static func runWorker(_ context: WorkerContext, settings: ServeSettings, metrics: HTTPMetrics) -> Int32 {
+    static func runWorker(
+        _ context: WorkerContext, settings: ServeSettings, metrics: HTTPMetrics, machineHashing: MachineHashingBound
+    ) -> Int32 {
         LogOutput.shared.startBuffering()
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
         // The worker's one pool for blocking calls: a thread for each leased connection, one for each password
-        // hash it may run (the workers together run at most the cores' worth), and two to spare.
+        // hash it may run (its share of the cores; machineHashing keeps all the workers to the cores' worth), and
+        // two to spare.
         let hashing = BlockingPool.hashingSlots(workers: settings.prefork.workers)
-        let blocking = BlockingPool(threads: settings.database.pool.leasedConnections + hashing + 2, hashingSlots: hashing)
+        let blocking = BlockingPool(threads: settings.database.pool.leasedConnections + hashing + 2, hashingSlots: hashing,
+            machineHashing: machineHashing)
         let database = Database(
             options: settings.database.options(applicationName: "clientele-serve/\(getpid())"),
             configuration: settings.database.pool, blocking: blocking)

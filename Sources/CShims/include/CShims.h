@@ -24,6 +24,18 @@ static inline void cshims_max_u64(uint64_t *address, uint64_t value) {
            !__atomic_compare_exchange_n(address, &seen, value, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {}
 }
 
+/* A System V semaphore set made of two semaphores, for MachineHashingBound (BlockingWork): semctl is
+   variadic and takes a union, which Swift does not import. Each returns -1 with errno set on failure. */
+/* Creates a private set (IPC_PRIVATE, mode 0600): semaphore 0 holds `slots`, semaphore 1 starts at zero. */
+int cshims_semaphore_set_create(int slots);
+/* Adds `delta` to semaphore `number` of the set with SEM_UNDO (the kernel reverts what a process still holds
+   when it dies), waiting while that would go below zero; retried on EINTR. */
+int cshims_semaphore_change(int set, unsigned short number, short delta);
+/* The value of semaphore `number` (GETVAL). */
+int cshims_semaphore_value(int set, int number);
+/* Removes the set (IPC_RMID): waiting processes get EIDRM. */
+int cshims_semaphore_set_remove(int set);
+
 /* Nanoseconds of CLOCK_MONOTONIC: deadlines that must not move with the wall clock, and the same clock in
    every process of the machine (the master compares workers' heartbeats with it). The one definition for
    every module. */
