@@ -48,9 +48,10 @@ public final class BlockingPool: Sendable {
     }
 
     /// `run` for a password hash or verification: at most `hashingSlots` at once in the process, the
-    /// others wait for a slot without holding a thread.
+    /// others wait for a slot without holding a thread. A caller cancelled while it waits (its client left)
+    /// gets `CancellationError` at once and hashes nothing.
     public func runHashing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        await hashes.acquire()
+        try await hashes.acquire()
         defer { hashes.release() }
         return try await run { [self] in
             let now = hashesRunning.add(1, ordering: .relaxed).newValue
