@@ -40,10 +40,9 @@ struct Serve: ParsableCommand {
         LogOutput.shared.startBuffering()
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
-        // The worker's one pool for blocking calls: a thread for each leased connection, one for each password
-        // hash it may run (the workers together run at most the cores' worth), and two to spare.
-        let hashing = BlockingPool.hashingSlots(workers: settings.prefork.workers)
-        let blocking = BlockingPool(threads: settings.database.pool.leasedConnections + hashing + 2, hashingSlots: hashing)
+        // The worker's one pool for blocking calls (the workers together hash at most the cores' worth).
+        let blocking = BlockingPool.forServeWorker(
+            leasedConnections: settings.database.pool.leasedConnections, workers: settings.prefork.workers)
         let database = Database(
             options: settings.database.options(applicationName: "clientele-serve/\(getpid())"),
             configuration: settings.database.pool, blocking: blocking)
