@@ -50,71 +50,82 @@ import Testing
         #expect(next != killed)
     }
 
-    @Test func aLeasedConnectionFailsEveryStatementAfterItsBackendDied() async throws {
+    /// `body` with a new database and a pool of one leased connection on it, both dropped afterwards.
+    func withPool(_ body: (TestDatabase, Database) async throws -> Void) async throws {
         let test = try TestDatabase.create()
         defer { test.drop() }
         let database = makeDatabase(test)
         defer { database.shutdown() }
-        let killed = try await database.withConnection { connection in
-            #expect(try await connection.query("SELECT 1").rowCount == 1)
-            try terminate(connection.backendPID, in: test)
-            let first = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 2") }
-            #expect(first?.isConnectionLost == true)
-            // The lease is marked lost: the statements after it fail at once, without reaching libpq.
-            let later = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 3") }
-            #expect(later?.kind == .connection)
-            #expect(later?.message.contains("lost earlier in this lease") == true)
-            return connection.backendPID
+        try await body(test, database)
+    }
+
+    /// Calls `next` until it throws (at most `calls` times, or until it returns false): the error thrown.
+    func firstError(within calls: Int, _ next: () async throws -> Bool) async -> PostgresError? {
+        for _ in 0..<calls {
+            do {
+                guard try await next() else { return nil }
+            } catch {
+                return error as? PostgresError
+            }
         }
+        return nil
+    }
+
+    @Test func aLeasedConnectionFailsEveryStatementAfterItsBackendDied() async throws {
+        try await withPool { test, database in
+            let killed = try await database.withConnection { connection in
+                #expect(try await connection.query("SELECT 1").rowCount == 1)
+                try terminate(connection.backendPID, in: test)
+                let first = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 2") }
+                #expect(first?.isConnectionLost == true)
+                // The lease is marked lost: the statements after it fail at once, without reaching libpq.
+                let later = await #expect(throws: PostgresError.self) { try await connection.query("SELECT 3") }
+                #expect(later?.kind == .connection)
+                #expect(later?.message.contains("lost earlier in this lease") == true)
+                return connection.backendPID
+            }
+            try await expectNotHandedOn(killed, by: database)
+        }
+    }
+
+    /// Kills the backend of the stream whose statement contains `fragment`, then reads on with `next` (at
+    /// most `reads` times: what was sent before the kill may still come) until it throws a connection error,
+    /// closes the stream with `close`, and checks that its connection was not handed on.
+    func expectStreamFailsAfterItsBackendDied(
+        running fragment: String, in test: TestDatabase, database: Database, reads: Int,
+        next: () async throws -> Bool, close: () async -> Void
+    ) async throws {
+        let killed = try backend(running: fragment, in: test)
+        try terminate(killed, in: test)
+        let error = await firstError(within: reads, next)
+        #expect(error?.isConnectionLost == true)
+        await close()
         try await expectNotHandedOn(killed, by: database)
     }
 
     @Test func aRowCursorWhoseBackendDiedFailsAndGivesNoReusableConnectionBack() async throws {
-        let test = try TestDatabase.create()
-        defer { test.drop() }
-        let database = makeDatabase(test)
-        defer { database.shutdown() }
-        let cursor = try await RowCursor.open("SELECT i FROM generate_series(1, 100000) AS i", on: database, batchSize: 10)
-        #expect(try await cursor.next()?.rowCount == 10)
-        let killed = try backend(running: "clientele_rows", in: test)
-        try terminate(killed, in: test)
-        // The batch fetched ahead before the kill may still come; the fetch after it cannot.
-        var error: PostgresError?
-        for _ in 0..<3 {
-            do { _ = try await cursor.next() } catch let thrown as PostgresError {
-                error = thrown
-                break
-            }
+        try await withPool { test, database in
+            let cursor = try await RowCursor.open(
+                "SELECT i FROM generate_series(1, 100000) AS i", on: database, batchSize: 10)
+            #expect(try await cursor.next()?.rowCount == 10)
+            // The batch fetched ahead before the kill may still come; the fetch after it cannot.
+            try await expectStreamFailsAfterItsBackendDied(
+                running: "clientele_rows", in: test, database: database, reads: 3,
+                next: { try await cursor.next() != nil }, close: { await cursor.close() })
         }
-        #expect(error?.isConnectionLost == true)
-        await cursor.close()
-        try await expectNotHandedOn(killed, by: database)
     }
 
     @Test func aCopyOutStreamWhoseBackendDiedFailsAndGivesNoReusableConnectionBack() async throws {
-        let test = try TestDatabase.create()
-        defer { test.drop() }
-        let database = makeDatabase(test)
-        defer { database.shutdown() }
-        // Slow rather than large (see CopyOutStreamTests.tricky): the copy is still running at the kill.
-        let stream = try await CopyOutStream.open(
-            csvOf: "SELECT i, repeat('x', 1000), pg_sleep(0.01) FROM generate_series(1, 100000) AS i", on: database,
-            chunkSize: 4096)
-        #expect(try await stream.next() != nil)
-        let killed = try backend(running: "COPY (", in: test)
-        try terminate(killed, in: test)
-        // What the server had sent before it died may still be read (a few rows); then the read fails.
-        var error: PostgresError?
-        for _ in 0..<1000 {
-            do {
-                guard try await stream.next() != nil else { break }
-            } catch let thrown as PostgresError {
-                error = thrown
-                break
-            }
+        try await withPool { test, database in
+            // Slow rather than large (see CopyOutStreamTests.tricky): the copy is still running at the kill.
+            let stream = try await CopyOutStream.open(
+                csvOf: "SELECT i, repeat('x', 1000), pg_sleep(0.01) FROM generate_series(1, 100000) AS i",
+                on: database, chunkSize: 4096)
+            #expect(try await stream.next() != nil)
+            // The rows the server had sent before it died may still be read (a few); then the read fails.
+            try await expectStreamFailsAfterItsBackendDied(
+                running: "COPY (", in: test, database: database, reads: 1000,
+                next: { try await stream.next() != nil }, close: { await stream.close() })
         }
-        #expect(error?.isConnectionLost == true)
-        await stream.close()
-        try await expectNotHandedOn(killed, by: database)
     }
 }
