@@ -51,10 +51,11 @@ public final class BlockingPool: Sendable {
     }
 
     /// `run` for a password hash or verification: at most `hashingSlots` at once in the process, the
-    /// others wait for a slot without holding a thread; then, on the pool's thread, a slot of
+    /// others wait for a slot without holding a thread (a caller cancelled while it waits, its client gone,
+    /// gets `CancellationError` at once and hashes nothing); then, on the pool's thread, a slot of
     /// `machineHashing` if there is one (waiting in the kernel while the other workers hold them all).
     public func runHashing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        await hashes.acquire()
+        try await hashes.acquire()
         defer { hashes.release() }
         return try await run { [self] in
             guard let machineHashing else { return try countedHash(body) }

@@ -13,8 +13,11 @@ public final class Connection: Sendable {
     /// The backend's process id (for `pg_terminate_backend` in tests and operators' queries).
     public let backendPID: Int
     private let session: Mutex<Session>
-    /// Set by `interrupt()`, from any thread; cleared by `resetInterrupt()` when the connection changes hands.
+    /// Set by `interrupt()`, from any thread; cleared by `startLease()` when the connection changes hands.
     private let interruptRequested = Atomic<Bool>(false)
+    /// Set when a statement of the current lease found the connection lost (`runLeased`); cleared by
+    /// `startLease()`.
+    private let lostInLease = Atomic<Bool>(false)
 
     /// Connects; blocking.
     public init(_ options: ConnectionOptions) throws {
@@ -66,12 +69,21 @@ public final class Connection: Sendable {
         interruptRequested.store(true, ordering: .releasing)
     }
 
-    /// A new lease starts: an interrupt meant for the previous holder must not touch it.
-    func resetInterrupt() {
+    /// A new lease starts (`LeasePool.acquire`): an interrupt meant for the previous holder must not touch
+    /// it, and the connection has not been lost in this lease yet.
+    func startLease() {
         interruptRequested.store(false, ordering: .releasing)
+        lostInLease.store(false, ordering: .releasing)
     }
 
     var isInterrupted: Bool { interruptRequested.load(ordering: .acquiring) }
+
+    /// The connection was lost during the current lease; see `runLeased`.
+    func markLostInLease() {
+        lostInLease.store(true, ordering: .releasing)
+    }
+
+    var isLostInLease: Bool { lostInLease.load(ordering: .acquiring) }
 
     /// Runs `body` on the session, holding the lock: for the libpq calls `execute` does not make (the copy
     /// of `CopyOutStream`).

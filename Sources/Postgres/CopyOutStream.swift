@@ -33,7 +33,6 @@ public actor CopyOutStream {
     private var isCopying = false
     private var isReleased = false
     private var inTransaction = false
-    private var isBroken = false
 
     private init(database: Database, connection: Connection, chunkSize: Int, rowEnding: [UInt8]) {
         leases = database.leases
@@ -51,7 +50,6 @@ public actor CopyOutStream {
         settings: [(name: String, value: String)] = []
     ) async throws -> CopyOutStream {
         let connection = try await database.leases.acquire()
-        connection.resetInterrupt()
         let stream = CopyOutStream(
             database: database, connection: connection, chunkSize: max(1, chunkSize), rowEnding: rowEnding)
         var assignments: [SQL] = settings.map { "set_config(\($0.name), \($0.value), true)" }
@@ -101,17 +99,17 @@ public actor CopyOutStream {
         isReleased = true
         // A read that failed ended the copy with its error.
         if pending != nil { isCopying = (try? await awaitPending())?.more ?? false }
-        if isCopying && !isBroken {
+        if isCopying && !connection.isLostInLease {
             isCopying = false
             // Not as a task that may itself be cancelled: the connection must come out of the copy either way.
             let connection = self.connection
-            if (try? await blocking.run { connection.abandonCopyOut() }) != true { isBroken = true }
+            if (try? await blocking.run { connection.abandonCopyOut() }) != true { connection.markLostInLease() }
         }
-        if inTransaction && !isBroken && !connection.sentCancelRequest {
+        if inTransaction && !connection.isLostInLease && !connection.sentCancelRequest {
             _ = try? await run { try $0.execute(simple: "ROLLBACK", deadline: $0.leaseDeadline(nil)) }
-            if !isBroken { inTransaction = false }
+            if !connection.isLostInLease { inTransaction = false }
         }
-        leases.release(connection, reusable: !isBroken && !inTransaction && !connection.sentCancelRequest)
+        leases.release(connection, inTransaction: inTransaction)
     }
 
     private struct Chunk: Sendable {
@@ -139,28 +137,17 @@ public actor CopyOutStream {
         }
     }
 
-    /// The read running ahead, if any: its chunk, or its error (a lost connection ends the stream's use of it).
+    /// The read running ahead, if any: its chunk, or its error.
     private func awaitPending() async throws -> Chunk? {
         guard let pending else { return nil }
         self.pending = nil
-        do {
-            return try await pending.value
-        } catch let error as PostgresError where error.isConnectionLost {
-            isBroken = true
-            throw error
-        }
+        return try await pending.value
     }
 
     /// One call on the stream's connection, with a leased statement's cancellation.
     @discardableResult
     private func run<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        if isBroken { throw PostgresError.connection("connection lost earlier in this copy") }
-        do {
-            return try await connection.runLeased(on: blocking, body)
-        } catch let error as PostgresError where error.isConnectionLost {
-            isBroken = true
-            throw error
-        }
+        try await connection.runLeased(on: blocking, body)
     }
 
     deinit {

@@ -80,14 +80,13 @@ public final class Database: Sendable {
     /// connection leaves the queue at once with `CancellationError`.
     public func withConnection<T: Sendable>(_ body: (LeasedConnection) async throws -> T) async throws -> T {
         let connection = try await leases.acquire()
-        connection.resetInterrupt()
         let leased = LeasedConnection(connection: connection, blocking: blocking)
         do {
             let value = try await body(leased)
-            leases.release(connection, reusable: leased.isReusable)
+            leases.release(connection, inTransaction: leased.inTransaction)
             return value
         } catch {
-            leases.release(connection, reusable: leased.isReusable)
+            leases.release(connection, inTransaction: leased.inTransaction)
             throw error
         }
     }

@@ -38,8 +38,15 @@ final class LeasePool: Sendable {
         case shutdown
     }
 
-    /// A live connection, either idle, newly opened, or handed over by a caller that released one.
+    /// A live connection, either idle, newly opened, or handed over by a caller that released one; its lease
+    /// starts clean (`Connection.startLease`).
     func acquire() async throws -> Connection {
+        let connection = try await acquireLive()
+        connection.startLease()
+        return connection
+    }
+
+    private func acquireLive() async throws -> Connection {
         while true {
             let decision: Decision = state.withLock { state in
                 if state.isShutdown { return .shutdown }
@@ -70,10 +77,11 @@ final class LeasePool: Sendable {
         }
     }
 
-    /// Gives the connection back. A broken one (or one left inside a transaction) is closed, and its slot
-    /// goes to the next waiter.
-    func release(_ connection: Connection, reusable: Bool) {
-        if !reusable || !connection.isAlive {
+    /// Gives the connection back at the end of a lease. One the lease may not hand on (lost, left inside a
+    /// transaction, or cancelled: `Connection.isReusableAfterLease`) is closed, and its slot goes to the next
+    /// waiter.
+    func release(_ connection: Connection, inTransaction: Bool) {
+        if !connection.isReusableAfterLease(inTransaction: inTransaction) || !connection.isAlive {
             discard(connection)
             return
         }
@@ -91,7 +99,7 @@ final class LeasePool: Sendable {
     func releaseAbandoned<T: Sendable>(_ connection: Connection, after running: Task<T, any Error>?) {
         Task {
             _ = try? await running?.value
-            release(connection, reusable: false)
+            discard(connection)
         }
     }
 

@@ -1,5 +1,4 @@
 import BlockingWork
-import CShims
 
 /// A connection lent to one caller for the duration of `Database.withConnection` or `withTransaction`. Its
 /// statements run one at a time, on the process's `BlockingPool`.
@@ -19,7 +18,6 @@ import CShims
 public final class LeasedConnection {
     private let connection: Connection
     private let blocking: BlockingPool
-    private(set) var isBroken = false
     private(set) var inTransaction = false
 
     init(connection: Connection, blocking: BlockingPool) {
@@ -59,45 +57,9 @@ public final class LeasedConnection {
         inTransaction = false
     }
 
-    /// Whether the pool may hand the connection to someone else.
-    var isReusable: Bool { !isBroken && !inTransaction && !connection.sentCancelRequest }
-
     private func deadline(_ timeout: Double?) -> UInt64? { connection.leaseDeadline(timeout) }
 
     private func run(_ body: @escaping @Sendable (Connection) throws -> QueryResult) async throws -> QueryResult {
-        if isBroken { throw PostgresError.connection("connection lost earlier in this lease") }
-        do {
-            return try await connection.runLeased(on: blocking, body)
-        } catch let error as PostgresError where error.isConnectionLost {
-            isBroken = true
-            throw error
-        }
-    }
-}
-
-extension Connection {
-    /// The deadline of a leased statement: `timeout` seconds from now, else the statement timeout plus a
-    /// second (see `LeasedConnection`).
-    func leaseDeadline(_ timeout: Double?) -> UInt64? {
-        guard let seconds = timeout ?? options.statementTimeout.map({ $0 + 1 }) else { return nil }
-        return monotonicNanoseconds() + UInt64(max(0, seconds) * 1e9)
-    }
-
-    /// Runs `body` on `blocking`; the task's cancellation interrupts the statement (a cancel request). An
-    /// error that left the connection dead comes back as a connection error (`isConnectionLost`), which ends
-    /// the lease's use of it. What `LeasedConnection`, `RowCursor` and `CopyOutStream` run their statements with.
-    func runLeased<T: Sendable>(
-        on blocking: BlockingPool, _ body: @escaping @Sendable (Connection) throws -> T
-    ) async throws -> T {
-        do {
-            return try await withTaskCancellationHandler {
-                try await blocking.run { try body(self) }
-            } onCancel: {
-                interrupt()
-            }
-        } catch let error as PostgresError {
-            if !error.isConnectionLost && isAlive { throw error }
-            throw PostgresError(kind: .connection, message: error.message, sqlState: error.sqlState, detail: error.detail)
-        }
+        try await connection.runLeased(on: blocking, body)
     }
 }

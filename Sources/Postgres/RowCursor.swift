@@ -24,7 +24,6 @@ public actor RowCursor {
     private var isExhausted = false
     private var isReleased = false
     private var inTransaction = false
-    private var isBroken = false
 
     private init(database: Database, connection: Connection, batchSize: Int) {
         leases = database.leases
@@ -40,7 +39,6 @@ public actor RowCursor {
         _ sql: SQL, on database: Database, batchSize: Int = 1000, settings: [(name: String, value: String)] = []
     ) async throws -> RowCursor {
         let connection = try await database.leases.acquire()
-        connection.resetInterrupt()
         let cursor = RowCursor(database: database, connection: connection, batchSize: max(1, batchSize))
         do {
             try await cursor.begin(sql, settings: settings)
@@ -79,15 +77,15 @@ public actor RowCursor {
         guard !isReleased else { return }
         isReleased = true
         _ = try? await awaitPending()
-        if inTransaction && !isBroken {
+        if inTransaction && !connection.isLostInLease {
             _ = try? await run { try $0.execute(simple: "ROLLBACK", deadline: $1) }
-            if !isBroken { inTransaction = false }
+            if !connection.isLostInLease { inTransaction = false }
         }
-        leases.release(connection, reusable: !isBroken && !inTransaction && !connection.sentCancelRequest)
+        leases.release(connection, inTransaction: inTransaction)
     }
 
     private func prefetch() {
-        guard !isExhausted, !isBroken else { return }
+        guard !isExhausted, !connection.isLostInLease else { return }
         let (connection, blocking) = (self.connection, self.blocking)
         let statement = "FETCH FORWARD \(batchSize) FROM clientele_rows"
         pending = Task {
@@ -95,28 +93,17 @@ public actor RowCursor {
         }
     }
 
-    /// The fetch running ahead, if any: its batch, or its error (a lost connection ends the cursor's use of it).
+    /// The fetch running ahead, if any: its batch, or its error.
     private func awaitPending() async throws -> QueryResult? {
         guard let pending else { return nil }
         self.pending = nil
-        do {
-            return try await pending.value
-        } catch let error as PostgresError where error.isConnectionLost {
-            isBroken = true
-            throw error
-        }
+        return try await pending.value
     }
 
     /// One statement on the cursor's connection, with a leased statement's deadline and cancellation.
     @discardableResult
     private func run(_ body: @escaping @Sendable (Connection, UInt64?) throws -> QueryResult) async throws -> QueryResult {
-        if isBroken { throw PostgresError.connection("connection lost earlier in this cursor") }
-        do {
-            return try await connection.runLeased(on: blocking) { try body($0, $0.leaseDeadline(nil)) }
-        } catch let error as PostgresError where error.isConnectionLost {
-            isBroken = true
-            throw error
-        }
+        try await connection.runLeased(on: blocking) { try body($0, $0.leaseDeadline(nil)) }
     }
 
     deinit {

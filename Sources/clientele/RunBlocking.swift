@@ -33,9 +33,7 @@ func withDatabase<T: Sendable>(
     var pool = PoolConfiguration()
     pool.pipelines = 1
     pool.leasedConnections = connections
-    // A command's one pool for blocking calls: its connections, and the cores' worth of password hashes.
-    let hashing = BlockingPool.hashingSlots(workers: 1)
-    let blocking = BlockingPool(threads: connections + hashing, hashingSlots: hashing)
+    let blocking = BlockingPool.forCommand(leasedConnections: connections)
     let database = Database(
         options: ConnectionOptions(url: url, applicationName: "clientele-\(command)/\(getpid())"), configuration: pool,
         blocking: blocking)

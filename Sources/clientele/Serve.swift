@@ -57,11 +57,10 @@ struct Serve: ParsableCommand {
         LogOutput.shared.startBuffering()
         var logger = Logger(label: "clientele.http")
         logger[metadataKey: "pid"] = "\(getpid())"
-        // The worker's one pool for blocking calls: a thread for each leased connection, one for each password
-        // hash it may run (its share of the cores; machineHashing keeps all the workers to the cores' worth), and
-        // two to spare.
-        let hashing = BlockingPool.hashingSlots(workers: settings.prefork.workers)
-        let blocking = BlockingPool(threads: settings.database.pool.leasedConnections + hashing + 2, hashingSlots: hashing,
+        // The worker's one pool for blocking calls (machineHashing keeps all the workers' hashes to the cores'
+        // worth).
+        let blocking = BlockingPool.forServeWorker(
+            leasedConnections: settings.database.pool.leasedConnections, workers: settings.prefork.workers,
             machineHashing: machineHashing)
         let database = Database(
             options: settings.database.options(applicationName: "clientele-serve/\(getpid())"),

@@ -31,12 +31,9 @@ struct Worker: ParsableCommand {
         LineLogHandler.bootstrap(environment)
         var logger = Logger(label: "clientele.worker")
         logger[metadataKey: "process"] = "worker"
-        // The process's one pool for blocking calls: a thread for each leased connection, one for each job it
-        // runs at once (a mail delivery blocks one, an import's password hashes at most the cores' worth), and
-        // two to spare.
-        let blocking = BlockingPool(
-            threads: settings.database.pool.leasedConnections + settings.concurrency + 2,
-            hashingSlots: BlockingPool.hashingSlots(workers: 1))
+        // The process's one pool for blocking calls.
+        let blocking = BlockingPool.forJobWorker(
+            leasedConnections: settings.database.pool.leasedConnections, concurrentJobs: settings.concurrency)
         let transport = makeTransport(settings, blocking: blocking, logger: logger)
         var handlers: JobHandlers
         do {
