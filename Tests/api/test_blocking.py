@@ -24,29 +24,13 @@ WORKERS = 2
 
 
 def test_the_workers_of_serve_together_hash_at_most_the_cores_worth_at_once(db, start_server):
-    server = start_server(db.url, workers=WORKERS, env={"DEBUG_ROUTES": "on", "AUTH_CACHE_TTL": "0"})
-    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
-    run_cli(["user", "create", "--email", email, "--password", PASSWORD], env={"DATABASE_URL": db.url})
-
-    def login(_):
-        # A new connection each time, so the logins spread over both workers.
-        return requests.post(server.url + "/admin/auth/token", json={"email": email, "password": PASSWORD},
-                             timeout=180).status_code
-
-    # Hashes wait their turn: 12 of them, one slot per worker on two cores, each slow in a debug build on a
-    # busy machine, so the bound on each login is generous.
+    server, login = start_hashing_server(db, start_server, WORKERS)
+    # Hashes wait their turn: 12 of them, one slot per worker on two cores.
     with ThreadPoolExecutor(max_workers=12) as pool:
         statuses = list(pool.map(login, range(12)))
     assert statuses == [200] * 12
 
-    seen = {}
-
-    def both_workers_answered():
-        answer = requests.get(server.url + "/debug/blocking", timeout=5).json()
-        seen[answer["pid"]] = answer
-        return len(seen) == WORKERS
-
-    wait_until(both_workers_answered, timeout=30, what="/debug/blocking from both workers")
+    seen = every_worker(server, WORKERS)
     # The cores the workers count (Foundation's, which may honour a CPU quota below what the machine has).
     cores = next(iter(seen.values()))["cores"]
     assert 1 <= cores <= os.cpu_count()
@@ -70,8 +54,9 @@ def semaphore_sets():
         return {int(line.split()[1]) for line in f.readlines()[1:] if line.strip()}
 
 
-def start_with_many_workers(db, start_server):
-    server = start_server(db.url, workers=MANY_WORKERS, env={"DEBUG_ROUTES": "on", "AUTH_CACHE_TTL": "0"})
+def start_hashing_server(db, start_server, workers):
+    """serve with `workers` workers and the debug routes, and a login (a password hash) to send to it."""
+    server = start_server(db.url, workers=workers, env={"DEBUG_ROUTES": "on", "AUTH_CACHE_TTL": "0"})
     email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
     run_cli(["user", "create", "--email", email, "--password", PASSWORD], env={"DATABASE_URL": db.url})
 
@@ -84,7 +69,7 @@ def start_with_many_workers(db, start_server):
     return server, login
 
 
-def every_worker(server, count=MANY_WORKERS):
+def every_worker(server, count):
     """/debug/blocking from `count` different workers (new connections land on any of them)."""
     seen = {}
 
@@ -98,12 +83,12 @@ def every_worker(server, count=MANY_WORKERS):
 
 
 def test_more_workers_than_cores_still_hash_at_most_the_cores_worth_at_once_on_the_machine(db, start_server):
-    server, login = start_with_many_workers(db, start_server)
+    server, login = start_hashing_server(db, start_server, MANY_WORKERS)
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = list(pool.map(login, range(16)))
     assert statuses == [200] * 16
 
-    seen = every_worker(server)
+    seen = every_worker(server, MANY_WORKERS)
     assert len({worker["machine_hashing_semaphore_set"] for worker in seen.values()}) == 1, seen
     for worker in seen.values():
         assert worker["machine_hashing_slots"] == worker["cores"] <= CORES, worker
@@ -115,7 +100,7 @@ def test_more_workers_than_cores_still_hash_at_most_the_cores_worth_at_once_on_t
 
 
 def test_a_worker_killed_while_hashing_gives_its_slot_back(db, start_server):
-    server, login = start_with_many_workers(db, start_server)
+    server, login = start_hashing_server(db, start_server, MANY_WORKERS)
 
     def login_or_error(index):
         try:
@@ -141,7 +126,7 @@ def test_a_worker_killed_while_hashing_gives_its_slot_back(db, start_server):
     wait_until(lambda: len(set(server.worker_pids()) - set(killed)) == MANY_WORKERS, timeout=60,
                what="every worker replaced")
     # No slot was lost with the workers that held them (the logins are over): the kernel undid their operations.
-    for worker in every_worker(server).values():
+    for worker in every_worker(server, MANY_WORKERS).values():
         assert worker["pid"] not in killed
         assert worker["machine_hashing_free"] == worker["machine_hashing_slots"] == worker["cores"], worker
     with ThreadPoolExecutor(max_workers=8) as pool:
