@@ -44,12 +44,24 @@ struct RequestLifecycle: Sendable {
         metrics.record(
             route: endpoints.number(of: request.method, endpointPath: context.endpointPath),
             status: response.status.code, seconds: elapsed / 1000, pool: database.poolStatistics)
-        logger.info(
-            "\(request.method) \(request.uri.path) \(response.status.code)",
-            metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-                "duration_ms": "\((elapsed * 100).rounded() / 100)", "request_id": "\(context.requestID)",
-            ])
+        // Once per request: its strings are made once each, without interpolation.
+        if logger.logLevel <= .info {
+            let method = request.method.rawValue
+            let path = request.uri.path
+            let status = String(response.status.code)
+            var message = method
+            message += " "
+            message += path
+            message += " "
+            message += status
+            logger.info(
+                Logger.Message(stringLiteral: message),
+                metadata: [
+                    "method": .string(method), "path": .string(path), "status": .string(status),
+                    "duration_ms": .string(((elapsed * 100).rounded() / 100).description),
+                    "request_id": .string(context.requestID),
+                ])
+        }
         return response
     }
 

@@ -33,30 +33,36 @@ struct LineLogHandler: LogHandler {
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, logLevel: level) }
     }
 
+    /// Every access-log line comes through here, once per request, so it is written without a merged
+    /// dictionary, interpolated temporaries or a String grown piece by piece: the fields are gathered into
+    /// one array, sorted, and their bytes copied into one buffer (README "Performance").
     func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
-        let line = Self.line(
-            format, level: event.level, label: label, message: "\(event.message)",
-            fields: fields.keys.sorted().map { ($0, "\(fields[$0]!)") })
-        LogOutput.shared.write(line, urgent: event.level >= .warning)
+        var fields: [(key: String, value: Logger.Metadata.Value)] = []
+        fields.reserveCapacity(metadata.count + (event.metadata?.count ?? 0))
+        if let extra = event.metadata {
+            // The event's own field wins over the logger's of the same name.
+            for (key, value) in metadata where extra[key] == nil { fields.append((key, value)) }
+            for (key, value) in extra { fields.append((key, value)) }
+        } else {
+            for (key, value) in metadata { fields.append((key, value)) }
+        }
+        fields.sort { $0.key < $1.key }
+        var line = LogLine(format, level: event.level, label: label, message: event.message.description)
+        for field in fields { line.append(key: field.key, value: Self.text(of: field.value)) }
+        LogOutput.shared.write(line.finished(), urgent: event.level >= .warning)
     }
 
     /// One line, with its line end: `time LEVEL label: message key=value…` or a JSON object with `time`,
     /// `level`, `logger`, `message` and then `fields` (all values strings).
     static func line(_ format: Format, level: Logger.Level, label: String, message: String, fields: [(String, String)]) -> String {
-        let timestamp = Self.timestamp()
-        var line: String
-        switch format {
-        case .text:
-            line = "\(timestamp) \(level.rawValue.uppercased()) \(label): \(message)"
-            for (key, value) in fields { line += " \(key)=\(value)" }
-        case .json:
-            line = "{\"time\":\(quote(timestamp)),\"level\":\(quote(level.rawValue)),\"logger\":\(quote(label)),\"message\":\(quote(message))"
-            for (key, value) in fields { line += ",\(quote(key)):\(quote(value))" }
-            line += "}"
-        }
-        return line + "\n"
+        var line = LogLine(format, level: level, label: label, message: message)
+        for (key, value) in fields { line.append(key: key, value: value) }
+        return String(decoding: line.finished(), as: UTF8.self)
+    }
+
+    private static func text(of value: Logger.Metadata.Value) -> String {
+        if case .string(let text) = value { return text }
+        return value.description
     }
 
     /// LOG_FORMAT as set, for output written before (or without) `bootstrap`; text when unset or malformed.
@@ -69,20 +75,92 @@ struct LineLogHandler: LogHandler {
 
     static func timestamp() -> String { Timestamp.now().iso8601Milliseconds }
 
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
+}
+
+/// The bytes of one log line in either format, built in one buffer.
+struct LogLine {
+    private let format: LineLogHandler.Format
+    private var bytes: [UInt8] = []
+
+    init(_ format: LineLogHandler.Format, level: Logger.Level, label: String, message: String) {
+        self.format = format
+        bytes.reserveCapacity(192 + message.utf8.count)
+        switch format {
+        case .text:
+            append(LineLogHandler.timestamp())
+            append(" ")
+            append(Self.upperCaseName(level))
+            append(" ")
+            append(label)
+            append(": ")
+            append(message)
+        case .json:
+            append("{\"time\":\"")
+            append(LineLogHandler.timestamp())
+            append("\",\"level\":")
+            appendQuoted(level.rawValue)
+            append(",\"logger\":")
+            appendQuoted(label)
+            append(",\"message\":")
+            appendQuoted(message)
+        }
+    }
+
+    mutating func append(key: String, value: String) {
+        switch format {
+        case .text:
+            append(" ")
+            append(key)
+            append("=")
+            append(value)
+        case .json:
+            append(",")
+            appendQuoted(key)
+            append(":")
+            appendQuoted(value)
+        }
+    }
+
+    /// The line with its end.
+    consuming func finished() -> [UInt8] {
+        if format == .json { append("}") }
+        append("\n")
+        return bytes
+    }
+
+    private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    /// `text` as a JSON string. Most values need no escape at all: their bytes are copied whole.
+    private mutating func appendQuoted(_ text: String) {
+        append("\"")
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            append(text)
+        } else {
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": append("\\\"")
+                case "\\": append("\\\\")
+                case "\n": append("\\n")
+                case "\r": append("\\r")
+                case "\t": append("\\t")
+                case _ where scalar.value < 0x20: append(String(format: "\\u%04x", scalar.value))
+                default: append(String(scalar))
+                }
             }
         }
-        return result + "\""
+        append("\"")
+    }
+
+    private static func upperCaseName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace: "TRACE"
+        case .debug: "DEBUG"
+        case .info: "INFO"
+        case .notice: "NOTICE"
+        case .warning: "WARNING"
+        case .error: "ERROR"
+        case .critical: "CRITICAL"
+        }
     }
 }
 
@@ -98,10 +176,10 @@ final class LogOutput: @unchecked Sendable {
     private var buffer: [UInt8] = []
     private var buffering = false
 
-    func write(_ line: String, urgent: Bool) {
+    func write(_ line: [UInt8], urgent: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        buffer.append(contentsOf: line.utf8)
+        buffer.append(contentsOf: line)
         if urgent || !buffering || buffer.count >= 32 * 1024 { flushLocked() }
     }
 
