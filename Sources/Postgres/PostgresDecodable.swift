@@ -88,9 +88,9 @@ extension Double: PostgresDecodable {
 extension Timestamp: PostgresDecodable {
     public static let acceptedTypes: Set<UInt32>? = [PostgresType.timestamptz, PostgresType.timestamp]
     public static func decode(postgresText bytes: UnsafeRawBufferPointer?) throws -> Timestamp {
-        let text = string(try nonNull(bytes, Timestamp.self))
-        guard let value = Timestamp(parsing: text) else {
-            throw PostgresError(kind: .decoding, message: "\(text) is not a timestamp in ISO style")
+        let bytes = try nonNull(bytes, Timestamp.self)
+        guard let value = bytes.withMemoryRebound(to: UInt8.self, { Timestamp(parsingUTF8: $0) }) else {
+            throw PostgresError(kind: .decoding, message: "\(string(bytes)) is not a timestamp in ISO style")
         }
         return value
     }
