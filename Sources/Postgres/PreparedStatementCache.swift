@@ -4,7 +4,7 @@
 /// used one goes, and the caller DEALLOCATEs the name it is given back.
 ///
 /// Names come from a counter and are never reused on the connection (`<prefix>1`, `<prefix>2`, …), so a
-/// name that was evicted cannot be confused with a newer statement. A hit costs one dictionary write; an
+/// name that was evicted cannot be confused with a newer statement. A hit costs one hash of the text; an
 /// eviction scans for the oldest entry, which is rare (the texts a program sends are a fixed set).
 struct PreparedStatementCache {
     private struct Entry {
@@ -27,11 +27,11 @@ struct PreparedStatementCache {
 
     /// The name `text` was prepared under, marking it as just used; nil when it is not prepared.
     mutating func name(for text: String) -> String? {
-        guard var entry = entries[text] else { return nil }
+        // One hash of the text (a statement's text is hundreds of bytes), not one to read and one to write.
+        guard let index = entries.index(forKey: text) else { return nil }
         clock += 1
-        entry.lastUsed = clock
-        entries[text] = entry
-        return entry.name
+        entries.values[index].lastUsed = clock
+        return entries.values[index].name
     }
 
     /// Records `text` under a new name. Returns that name and, when the cache was full, the name of the

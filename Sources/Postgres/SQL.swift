@@ -26,11 +26,18 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
 
     /// The text sent to the server, with `$1`, `$2`, … in place of the values.
     public var text: String {
+        // Made for every statement sent: one allocation, no interpolation.
         var result = ""
+        result.reserveCapacity(parts.reduce(0) { length, part in
+            if case .text(let text) = part { return length + text.utf8.count }
+            return length + 4
+        })
         for part in parts {
             switch part {
             case .text(let text): result += text
-            case .parameter(let index): result += "$\(index)"
+            case .parameter(let index):
+                result += "$"
+                result += String(index)
             }
         }
         return result
