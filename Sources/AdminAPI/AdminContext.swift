@@ -13,12 +13,16 @@ public struct AdminContext: RequestContext {
     /// Every route of the router (for `/metrics` and `/debug/routes`), given to each request by
     /// RequestLifecycle, as the list is complete only once the router is.
     var endpoints = Endpoints([])
+    /// The connection, kept for `remoteAddress`: only a login asks for it, so the address is formatted
+    /// (`inet_ntop` and a String) on that request only, not on every request.
+    private let channel: any Channel
+
     /// The client's address, for login throttling.
-    public let remoteAddress: String
+    public var remoteAddress: String { channel.remoteAddress?.ipAddress ?? "unknown" }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        remoteAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        channel = source.channel
     }
 
     /// Bodies are read by the routes with their own limit (MAX_BODY_SIZE).
