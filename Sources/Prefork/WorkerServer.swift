@@ -282,11 +282,17 @@ final class FirstRequestGraceHandler: ChannelInboundHandler, RemovableChannelHan
 /// Closes a connection whose request body has not fully arrived `timeout` after its head. The idle timeout
 /// cannot: every body part counts as activity, so a client trickling one byte a second (slow POST,
 /// R.U.D.Y.) would hold the connection, and the request's task, forever.
+///
+/// The timer is armed only when a read ends with a request still unfinished: most requests (every GET)
+/// arrive whole in one read, and a timer scheduled and cancelled for each of them was an allocation and two
+/// trips through the loop's timer heap per request.
 final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
     private let timeout: TimeAmount
+    /// When the head of the request whose end has not arrived yet came in.
+    private var unfinishedSince: NIODeadline?
     private var deadline: Scheduled<Void>?
 
     init(timeout: TimeAmount) { self.timeout = timeout }
@@ -294,25 +300,37 @@ final class BodyDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            deadline?.cancel()
-            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            deadline = context.eventLoop.scheduleTask(in: timeout) { loopBound.value.close(promise: nil) }
+            disarm()
+            unfinishedSince = .now()
         case .end:
-            deadline?.cancel()
-            deadline = nil
+            disarm()
+            unfinishedSince = nil
         case .body:
             break
         }
         context.fireChannelRead(data)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let unfinishedSince, deadline == nil {
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(deadline: unfinishedSince + timeout) {
+                loopBound.value.close(promise: nil)
+            }
+        }
+        context.fireChannelReadComplete()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        disarm()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+    }
+
+    private func disarm() {
         deadline?.cancel()
         deadline = nil
     }
