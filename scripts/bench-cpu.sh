@@ -6,11 +6,11 @@
 # (perf stat), divided by the requests wrk saw answered. Builds alternate within a round, so the machine's
 # drift touches each alike; the table gives medians. Uses the database `make bench` prepares (bench_clientele)
 # and prepares it the same way when it is missing.
-# With CALLGRIND=1, instead: each build once under valgrind's callgrind with one worker, and the user-space
-# instructions per request of each workload (repeatable whatever else the machine does; the kernel's share is
-# not in it), with the profile kept for callgrind_annotate.
+# With CALLGRIND=1, instead: each build under valgrind's callgrind with one worker, and the user-space
+# instructions per request of each workload in steady state (repeatable whatever else the machine does; the
+# kernel's share is not in it), with the profiles kept for callgrind_annotate.
 # Knobs: ROUNDS (3), DURATION (10), CONNS (64), WORKLOADS ("id health"), LABELS ("before after" for two builds),
-#        CALLGRIND (0), CALLGRIND_SECONDS (15)
+#        CALLGRIND (0), CALLGRIND_SHORT (4) and CALLGRIND_SECONDS (20: how much longer the long run is)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 B=${BENCH_DIR:-$root/../shared/bench}
@@ -47,39 +47,46 @@ workers() { pgrep -P "$serve" | tr '\n' ' '; }
 ticks() { local u=0 s=0; for pid in $1; do read -r a b < <(awk '{print $14, $15}' "/proc/$pid/stat"); u=$((u + a)); s=$((s + b)); done; echo "$u $s"; }
 
 if [ "${CALLGRIND:-0}" = 1 ]; then
+  # callgrind_control cannot reach a forked worker (valgrind makes its control pipe for the first process
+  # only), so nothing is zeroed or dumped mid-run: each build and workload runs twice, a short and a long
+  # wrk, each in a fresh `serve --workers 1` whose worker writes its profile when it exits. Startup, the
+  # login and warm-up are the same in both, so the difference of the two totals over the difference of the
+  # requests is the cost of one request in steady state. AUTH_CACHE_TTL=60: under callgrind a worker runs
+  # some 50 times slower, and the default second would look the token up every few requests, not once a
+  # second of real time.
+  short=${CALLGRIND_SHORT:-4}
+  long=$((short + ${CALLGRIND_SECONDS:-20}))
   echo "build workload instructions_per_request requests" >"$out/callgrind.txt"
   for index in "${!bins[@]}"; do
     label=${labels[$index]:-build$index}
     # valgrind 3.19 cannot read the DWARF 5 that Swift 6 writes: it runs a copy without it (names stay).
     strip --strip-debug -o "$out/clientele-$label" "${bins[$index]}"
-    # Under valgrind a worker runs some 50 times slower: the watchdog must not take that for a hang.
-    DATABASE_URL=$url JWT_SECRET=$secret HTTP_WORKERS=1 WORKER_TIMEOUT=3600 PORT=$PORT HOST=127.0.0.1 \
-      setsid valgrind --tool=callgrind \
-      --callgrind-out-file="$out/callgrind-$label.%p" "$out/clientele-$label" serve >"$out/serve-$label-callgrind.log" 2>&1 &
-    serve=$!
-    for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
-    token=$(curl -fs -X POST "http://127.0.0.1:$PORT/admin/auth/token" -H 'Content-Type: application/json' \
-      -d "{\"email\":\"$admin\",\"password\":\"$password\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-    worker=$(pgrep -P "$serve" | head -1)
     for workload in $WORKLOADS; do
-      run() {
+      declare -A totals=() counts=()
+      for seconds in "$short" "$long"; do
+        run_dir=$out/cg-$label-$workload-$seconds
+        mkdir -p "$run_dir"
+        # The watchdog must not take the slow worker for a hung one.
+        DATABASE_URL=$url JWT_SECRET=$secret HTTP_WORKERS=1 WORKER_TIMEOUT=3600 AUTH_CACHE_TTL=60 PORT=$PORT \
+          HOST=127.0.0.1 setsid valgrind --tool=callgrind --callgrind-out-file="$run_dir/callgrind.%p" \
+          "$out/clientele-$label" serve >"$run_dir/serve.log" 2>&1 &
+        serve=$!
+        for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+        token=$(curl -fs -X POST "http://127.0.0.1:$PORT/admin/auth/token" -H 'Content-Type: application/json' \
+          -d "{\"email\":\"$admin\",\"password\":\"$password\"}" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+        worker=$(pgrep -P "$serve" | head -1)
         WRK_MODE=$workload IDS_FILE=$BENCH_WORK/ids.txt AUTH_HEADER="Authorization: Bearer $token" \
-          wrk -t1 -c16 -d"$1s" -s "$B/wrk.lua" "http://127.0.0.1:$PORT" >"$2" 2>&1
-      }
-      run 5 "$out/cg-warmup-$label-$workload.txt"
-      callgrind_control -z "$worker" >/dev/null
-      run "${CALLGRIND_SECONDS:-15}" "$out/cg-wrk-$label-$workload.txt"
-      callgrind_control --dump="$workload" "$worker" >/dev/null
-      for _ in $(seq 1 100); do ls "$out"/callgrind-"$label"."$worker".* >/dev/null 2>&1 && break; sleep 0.2; done
-      n=$(sed -n 's/^WRKJSON //p' "$out/cg-wrk-$label-$workload.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
-      file=$(ls -t "$out"/callgrind-"$label"."$worker".* | head -1)
-      total=$(awk '/^summary:/ {print $2}' "$file")
-      echo "$label $workload $(( total / (n > 0 ? n : 1) )) $n" | tee -a "$out/callgrind.txt"
-      cp "$file" "$out/profile-$label-$workload.callgrind"
+          wrk -t1 -c16 -d"${seconds}s" -s "$B/wrk.lua" "http://127.0.0.1:$PORT" >"$run_dir/wrk.txt" 2>&1
+        stop
+        counts[$seconds]=$(sed -n 's/^WRKJSON //p' "$run_dir/wrk.txt" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
+        totals[$seconds]=$(awk '/^summary:/ {print $2}' "$run_dir/callgrind.$worker")
+        cp "$run_dir/callgrind.$worker" "$out/profile-$label-$workload-$seconds.callgrind"
+      done
+      n=$((counts[$long] - counts[$short]))
+      echo "$label $workload $(( (totals[$long] - totals[$short]) / (n > 0 ? n : 1) )) $n" | tee -a "$out/callgrind.txt"
     done
-    stop
   done
-  echo "results: $out"
+  echo "results: $out (profile-BUILD-WORKLOAD-SECONDS.callgrind: the long run minus the short one is the requests' share)"
   exit 0
 fi
 
