@@ -1,15 +1,16 @@
 import Foundation
+import HTTPTypes
 import Synchronization
 
-/// The `Date` header's value, formatted at most once a second.
+/// The `Date` header, formatted (and its value checked) at most once a second.
 final class HTTPDate: Sendable {
-    private let cache = Mutex<(second: Int, text: String)>((0, ""))
+    private let cache = Mutex<(second: Int, field: HTTPField)>((0, HTTPField(name: .date, value: "")))
 
-    var now: String {
+    var field: HTTPField {
         let second = Int(Date().timeIntervalSince1970)
         return cache.withLock { cache in
-            if cache.second != second { cache = (second, Self.format(second)) }
-            return cache.text
+            if cache.second != second { cache = (second, HTTPField(name: .date, value: Self.format(second))) }
+            return cache.field
         }
     }
 

@@ -31,14 +31,16 @@ struct RequestLifecycle: Sendable {
             logger.error("unhandled error: \(String(reflecting: error))", metadata: ["request_id": "\(context.requestID)"])
             response = APIError.unknown.response
         }
-        response.headers[.xRequestID] = context.requestID
-        response.headers[.date] = date.now
-        response.headers[.server] = "Clientele"
-        response.headers[.xContentTypeOptions] = "nosniff"
+        // Appended, not set: no route sets these four, and setting searches the fields and checks the value
+        // again for every response; the constant ones are checked once, here.
+        response.headers.append(HTTPField(name: .xRequestID, value: context.requestID))
+        response.headers.append(date.field)
+        response.headers.append(Self.server)
+        response.headers.append(Self.noSniff)
         // Only what a route marks cacheable (the admin page and its assets) may be kept by a cache: every
         // answer of the API, an error included, is about data that changes.
         if response.headers[.cacheControl] == nil {
-            response.headers[.cacheControl] = "no-store"
+            response.headers.append(Self.noStore)
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1_000_000
         metrics.record(
@@ -64,6 +66,10 @@ struct RequestLifecycle: Sendable {
         }
         return response
     }
+
+    static let server = HTTPField(name: .server, value: "Clientele")
+    static let noSniff = HTTPField(name: .xContentTypeOptions, value: "nosniff")
+    static let noStore = HTTPField(name: .cacheControl, value: "no-store")
 
     /// A client's id is kept when it is short printable ASCII; otherwise a new one is made: random bits
     /// drawn once per process and a counter, unique across processes and restarts, without a UUID per request.

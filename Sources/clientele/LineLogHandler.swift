@@ -128,7 +128,11 @@ struct LogLine {
         return bytes
     }
 
-    private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    /// Through the string's own contiguous storage: `append(contentsOf: text.utf8)` goes byte by byte.
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
 
     /// `text` as a JSON string. Most values need no escape at all: their bytes are copied whole.
     private mutating func appendQuoted(_ text: String) {
