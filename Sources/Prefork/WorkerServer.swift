@@ -61,6 +61,7 @@ public final class WorkerServer: Sendable {
     private func serve(makeResponder: @Sendable (any EventLoopGroup) async throws -> Responder) async -> Int32 {
         // One event loop: more cores mean more worker processes, not more threads.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let requestExecutor = EventLoopExecutor(group.next())
         let logger = self.logger
         let responder: Responder
         do {
@@ -156,7 +157,11 @@ public final class WorkerServer: Sendable {
             do {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        tasks.addTask { await Self.serve(connection, on: channel, logger: logger) }
+                        // On the connection's own loop (there is one), not Swift's global pool: see
+                        // EventLoopExecutor.
+                        tasks.addTask(executorPreference: requestExecutor) {
+                            await Self.serve(connection, on: channel, logger: logger)
+                        }
                     }
                 }
             } catch {
