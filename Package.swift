@@ -145,7 +145,7 @@ let package = Package(
             name: "clientele",
             dependencies: [
                 "Postgres", "Customers", "CustomerImports", "Auth", "AdminAPI", "Prefork", "Passwords", "Jobs", "Mail",
-                "SharedMetrics",
+                "SharedMetrics", "JSON",
                 "Seeding", "SQLMigrations", "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

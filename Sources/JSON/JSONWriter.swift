@@ -110,9 +110,12 @@ public struct JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private mutating func appendQuoted(_ text: String) {
+    private mutating func appendQuoted(_ text: String) { Self.appendQuoted(text, to: &bytes) }
+
+    /// `text` as a JSON string literal, appended to `bytes` (also the log's JSON lines). Most values (ids,
+    /// emails, names, timestamps) need no escape: they are copied whole.
+    public static func appendQuoted(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        // Most values (ids, emails, names, timestamps) need no escape: one copy of the whole string.
         var text = text
         let appendedWhole = text.withUTF8 { utf8 -> Bool in
             guard utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
@@ -132,8 +135,8 @@ public struct JSONWriter {
             case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
             case 0..<0x20:
                 bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(Self.hex[Int(byte >> 4)])
-                bytes.append(Self.hex[Int(byte & 0xF)])
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
             default: bytes.append(byte)
             }
         }

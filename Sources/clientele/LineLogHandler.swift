@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Logging
 import Postgres
 
@@ -74,7 +75,6 @@ struct LineLogHandler: LogHandler {
     private static func formatSetting(_ environment: Environment) -> String { environment.string(.logFormat) ?? "text" }
 
     static func timestamp() -> String { Timestamp.now().iso8601Milliseconds }
-
 }
 
 /// The bytes of one log line in either format, built in one buffer.
@@ -134,26 +134,7 @@ struct LogLine {
         text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 
-    /// `text` as a JSON string. Most values need no escape at all: their bytes are copied whole.
-    private mutating func appendQuoted(_ text: String) {
-        append("\"")
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
-            append(text)
-        } else {
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": append("\\\"")
-                case "\\": append("\\\\")
-                case "\n": append("\\n")
-                case "\r": append("\\r")
-                case "\t": append("\\t")
-                case _ where scalar.value < 0x20: append(String(format: "\\u%04x", scalar.value))
-                default: append(String(scalar))
-                }
-            }
-        }
-        append("\"")
-    }
+    private mutating func appendQuoted(_ text: String) { JSONWriter.appendQuoted(text, to: &bytes) }
 
     private static func upperCaseName(_ level: Logger.Level) -> String {
         switch level {
